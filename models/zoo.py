@@ -1,0 +1,48 @@
+"""The model zoo: every model by its command-line name, imported on first use."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from models.base import ForecastModel
+from models.errors import UsageError
+
+# name -> "module:Class". Listed simplest first: selection breaks ties toward earlier names.
+_ZOO: dict[str, str] = {
+    "seasonal_naive": "models.seasonal_naive:SeasonalNaive",
+    "drift": "models.drift:Drift",
+    "share_runrate": "models.share_runrate:SeasonalShareRunRate",
+    "ets": "models.ets:ETS",
+    "theta": "models.theta:Theta",
+    "sarimax": "models.sarimax:SarimaxExog",
+    "state_space": "models.state_space:StateSpace",
+    "gbm": "models.gbm:GradientBoosting",
+    "metallurgical": "models.metallurgical:Metallurgical",
+    "ensemble": "models.ensemble:Ensemble",
+}
+
+
+def model_names() -> list[str]:
+    """Names of every model in the zoo, simplest first."""
+    return list(_ZOO)
+
+
+def model_class(name: str) -> type[ForecastModel]:
+    """The class registered under ``name``.
+
+    Raises:
+        UsageError: unknown name (lists the known ones).
+    """
+    try:
+        target = _ZOO[name]
+    except KeyError:
+        raise UsageError(f"--model: unknown model {name!r}; expected one of "
+                         f"{', '.join(_ZOO)}") from None
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def make_model(name: str, **params: Any) -> ForecastModel:
+    """An unfitted model of the zoo, with ``params`` passed to its constructor."""
+    return model_class(name)(**params)
