@@ -1,0 +1,89 @@
+"""The ``orecast`` command line: one typer app, commands registered from their own modules.
+
+Errors of the OrecastError family become one line on stderr and an exit code (2 bad input,
+3 model or tracking unavailable); anything else is a bug and keeps its traceback (exit 1).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import typer
+
+from models.errors import DataValidationError, OrecastError
+
+app = typer.Typer(
+    name="orecast",
+    help="Forecast gold production: the rest of the year, its total and the odds of guidance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    level = logging.DEBUG if verbose else getattr(logging, os.environ.get("ORECAST_LOG_LEVEL",
+                                                                          "INFO").upper(),
+                                                  logging.INFO)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("matplotlib", "PIL", "urllib3", "alembic", "mlflow", "distributed"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _register_commands() -> None:
+    # Each command lives in its own module; importing it registers it on ``app``.
+    import importlib
+
+    for module in ("forecast.cmd_forecast", "forecast.cmd_validate", "forecast.cmd_backtest",
+                   "forecast.cmd_train", "forecast.cmd_publish", "forecast.cmd_bulk"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+_register_commands()
+
+
+def report_error(exc: OrecastError) -> int:
+    """Print an OrecastError as one line per problem on stderr; return its exit code."""
+    problems = exc.problems if isinstance(exc, DataValidationError) else [str(exc)]
+    for p in problems:
+        print(f"error: {p}", file=sys.stderr)
+    return exc.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``orecast`` console script; returns the process exit code."""
+    try:
+        # In non-standalone mode click returns typer.Exit codes instead of raising them.
+        rv = app(args=argv, standalone_mode=False)
+    except OrecastError as exc:
+        return report_error(exc)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return rv if isinstance(rv, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point: run ``main`` and exit with its code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

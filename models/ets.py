@@ -1,0 +1,96 @@
+"""Exponential smoothing (ETS) state-space models chosen by AICc, with simulated paths.
+
+Hyndman, Koehler, Ord & Snyder (2008), *Forecasting with Exponential Smoothing*; the
+statsmodels ``ETSModel`` implementation. Candidates: additive or multiplicative error,
+no trend or (damped) additive trend, no / additive / multiplicative seasonality when at
+least two full seasons are observed. Multiplicative forms need strictly positive data.
+Sample paths come from the fitted model's own simulation (``ETSResults.simulate``), so the
+paths carry the state uncertainty the model implies.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+from models.base import ForecastModel, observed_target
+
+log = logging.getLogger(__name__)
+
+
+def _candidates(y: np.ndarray, m: int, damped_only: bool) -> list[tuple[str, str | None,
+                                                                       bool, str | None]]:
+    positive = bool(np.all(y > 0))
+    errors = ["add", "mul"] if positive else ["add"]
+    trends: list[tuple[str | None, bool]] = [(None, False)]
+    if y.size >= 10:
+        trends += [("add", True)] if damped_only else [("add", False), ("add", True)]
+    seasonals: list[str | None] = [None]
+    if m > 1 and y.size >= 2 * m + 2:
+        seasonals += ["add", "mul"] if positive else ["add"]
+    out = []
+    for e in errors:
+        for t, d in trends:
+            for s in seasonals:
+                # Additive error with multiplicative season is numerically unstable
+                # (Hyndman et al. 2008, 2.5.2): left out, as forecast::ets does.
+                if e == "add" and s == "mul":
+                    continue
+                out.append((e, t, d, s))
+    return out
+
+
+class ETS(ForecastModel):
+    """ETS(error, trend, seasonal) selected by AICc; paths by model simulation (oz)."""
+
+    name = "ets"
+    min_history = 6
+    complexity = 2
+
+    def __init__(self, *, season_length: int = 12, damped_only: bool = True,
+                 max_iter: int = 200):
+        self.season_length = season_length
+        self.damped_only = damped_only
+        self.max_iter = max_iter
+
+    def _fit(self, history: pd.DataFrame) -> None:
+        y = observed_target(history)
+        best = None
+        for e, t, d, s in _candidates(y, self.season_length, self.damped_only):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mod = ETSModel(y, error=e, trend=t, damped_trend=d, seasonal=s,
+                                   seasonal_periods=self.season_length if s else None,
+                                   initialization_method="heuristic" if s and y.size >= 24
+                                   else "estimated")
+                    res = mod.fit(disp=False, maxiter=self.max_iter)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                log.debug("ETS(%s,%s%s,%s) failed: %s", e, t, "d" if d else "", s, exc)
+                continue
+            aicc = float(res.aicc)
+            if np.isfinite(aicc) and (best is None or aicc < best[0]):
+                best = (aicc, res, (e, t, d, s))
+        if best is None:
+            raise ValueError("no ETS candidate could be fitted")
+        self.aicc_, self.result_, spec = best
+        e, t, d, s = spec
+        self.spec_ = f"ETS({e[0].upper()},{'N' if t is None else 'Ad' if d else 'A'}," \
+                     f"{'N' if s is None else s[0].upper()})"
+        log.debug("ets selected %s (AICc %.1f)", self.spec_, self.aicc_)
+
+    def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
+                future: pd.DataFrame | None) -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sims = self.result_.simulate(nsimulations=horizon, repetitions=n_paths,
+                                         anchor="end", rng=rng)
+        paths = np.asarray(sims, dtype=float).reshape(horizon, n_paths).T
+        # A multiplicative-error path can blow up far out; such a path is not a forecast.
+        return np.nan_to_num(paths, nan=0.0, posinf=0.0, neginf=0.0)

@@ -1,0 +1,53 @@
+"""Seasonal naive forecasts with bootstrapped seasonal-difference residuals.
+
+Hyndman & Athanasopoulos, *Forecasting: Principles and Practice* (3rd ed.), 5.2 and 5.5:
+each month repeats the same month a year earlier; sample paths are built recursively,
+y*[t] = y*[t - m] + e*, with e* drawn from the in-sample seasonal differences, so the
+uncertainty of a second forecast year accumulates instead of repeating the first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.base import ForecastModel, observed_target
+
+
+class SeasonalNaive(ForecastModel):
+    """y[T+h] = y[T+h-m]; paths by recursive bootstrap of residuals y[t] - y[t-m]."""
+
+    name = "seasonal_naive"
+    min_history = 13
+    complexity = 0
+
+    def __init__(self, *, season_length: int = 12):
+        self.season_length = season_length
+
+    @classmethod
+    def decline_reason(cls, history: pd.DataFrame) -> str | None:
+        reason = super().decline_reason(history)
+        if reason is None and len(history) < 12 + 1:
+            return f"needs more than one season (13 months), has {len(history)}"
+        return reason
+
+    def _fit(self, history: pd.DataFrame) -> None:
+        y = observed_target(history)
+        m = self.season_length
+        if y.size <= m:
+            raise ValueError(f"seasonal naive needs more than {m} months, got {y.size}")
+        self.last_season_ = y[-m:].copy()
+        residuals = y[m:] - y[:-m]
+        self.residuals_ = residuals[np.isfinite(residuals)]
+
+    def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
+                future: pd.DataFrame | None) -> np.ndarray:
+        m = self.season_length
+        draws = rng.choice(self.residuals_, size=(n_paths, horizon), replace=True)
+        out = np.empty((n_paths, horizon + m))
+        out[:, :m] = self.last_season_[None, :]
+        for h in range(horizon):
+            # A closed plant cannot produce negative ounces: the floor applies to each
+            # month, before that month becomes the base of the next year's simulation.
+            out[:, m + h] = np.maximum(out[:, h] + draws[:, h], 0.0)
+        return out[:, m:]
