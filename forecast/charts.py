@@ -1,0 +1,105 @@
+"""Figures of a year forecast: the monthly fan chart and the annual-total distribution.
+
+Saved as PNG without timestamps or software metadata, so the same forecast gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from models.paths import quantiles  # noqa: E402
+from models.year import YearForecast  # noqa: E402
+
+_PNG_METADATA = {"Software": None}
+
+
+def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
+              title: str | None = None) -> Figure:
+    """Monthly actuals, median forecast and 50%/80% bands; cumulative vs guidance on the right.
+
+    Args:
+        yf: the year forecast (month_paths in oz).
+        guidance: (low_oz, high_oz) for the year, drawn as a band on the cumulative panel.
+        title: figure title; a default names the year and as-of month.
+    """
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100,
+                                  gridspec_kw={"width_ratios": [3, 2]})
+    x = np.arange(1, 13)
+    q = quantiles(yf.month_paths, (0.10, 0.25, 0.50, 0.75, 0.90))
+    fc = ~yf.is_actual
+    if fc.any():
+        # Start the bands at the last actual so the fan visibly leaves from it.
+        start = max(int(np.flatnonzero(fc)[0]) - 1, 0)
+        sl = slice(start, 12)
+        ax.fill_between(x[sl], q[0][sl], q[4][sl], color="tab:orange", alpha=0.25,
+                        label="80% interval")
+        ax.fill_between(x[sl], q[1][sl], q[3][sl], color="tab:orange", alpha=0.45,
+                        label="50% interval")
+        ax.plot(x[sl], q[2][sl], color="tab:orange", lw=2, label="median forecast")
+    if yf.is_actual.any():
+        ax.plot(x[yf.is_actual], yf.month_paths[0, yf.is_actual], "o-", color="black",
+                lw=2, label="actual")
+    ax.set_xticks(x, [m.strftime("%b") for m in yf.months])
+    ax.set_ylabel("gold produced (oz per month)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+
+    cum = np.cumsum(yf.month_paths, axis=1)
+    cq = quantiles(cum, (0.10, 0.25, 0.50, 0.75, 0.90))
+    ax2.fill_between(x, cq[0], cq[4], color="tab:orange", alpha=0.25)
+    ax2.fill_between(x, cq[1], cq[3], color="tab:orange", alpha=0.45)
+    ax2.plot(x, cq[2], color="tab:orange", lw=2)
+    if yf.is_actual.any():
+        ax2.plot(x[yf.is_actual], cum[0, yf.is_actual], "o-", color="black", lw=2)
+    if guidance is not None:
+        ax2.axhspan(guidance[0], guidance[1], color="tab:blue", alpha=0.25,
+                    label=f"guidance {guidance[0]:,.0f}-{guidance[1]:,.0f} oz")
+        ax2.legend(loc="lower right", fontsize=8)
+    ax2.set_xticks(x, [m.strftime("%b")[0] for m in yf.months])
+    ax2.set_ylabel("cumulative oz")
+    ax2.grid(alpha=0.3)
+    fig.suptitle(title or f"{yf.year} gold production, as of {yf.as_of.strftime('%b %Y')} "
+                 f"({yf.months_actual} months actual, model {yf.model})")
+    fig.tight_layout()
+    return fig
+
+
+def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None) -> Figure:
+    """Histogram of the simulated annual total (oz) with the guidance range and its odds."""
+    annual = yf.annual_paths
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.hist(annual, bins=60, color="tab:orange", alpha=0.8)
+    p10, p50, p90 = quantiles(annual, (0.10, 0.50, 0.90))
+    for v, ls in ((p10, ":"), (p50, "-"), (p90, ":")):
+        ax.axvline(v, color="black", ls=ls, lw=1)
+    text = f"median {p50:,.0f} oz, 80% range {p10:,.0f}-{p90:,.0f}"
+    if guidance is not None:
+        low, high = guidance
+        ax.axvspan(low, high, color="tab:blue", alpha=0.25, label="guidance")
+        below = float(np.mean(annual < low))
+        above = float(np.mean(annual > high))
+        text += (f"\nP(below {low:,.0f}) = {below:.0%}, P(within) = {1 - below - above:.0%}, "
+                 f"P(above {high:,.0f}) = {above:.0%}")
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_xlabel(f"{yf.year} total (oz)")
+    ax.set_ylabel("simulated paths")
+    ax.set_title(text, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def save_png(fig: Figure, path: Path) -> Path:
+    """Save ``fig`` as PNG without metadata that changes between runs; closes the figure."""
+    fig.savefig(path, format="png", metadata=_PNG_METADATA)
+    plt.close(fig)
+    return path

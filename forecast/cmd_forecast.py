@@ -1,0 +1,67 @@
+"""``orecast forecast``: forecast the rest of a year from an as-of month, write its files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+from forecast.charts import fan_chart, save_png
+from forecast.cli import app
+from forecast.inputs import load_inputs, parse_guidance_range
+from forecast.outputs import orecast_version, write_csv, write_dir_atomically, write_json
+from models.errors import UsageError
+from models.summary import annual_summary, monthly_frame, quarterly_frame
+from models.year import forecast_year, guidance_in_force, parse_month
+from models.zoo import make_model
+
+log = logging.getLogger(__name__)
+
+
+@app.command("forecast")
+def forecast_cmd(
+    as_of: str = typer.Option(..., "--as-of", help="Last known month, YYYY-MM."),
+    out: Path = typer.Option(..., "--out", help="Folder for annual.json, monthly.csv, "
+                             "quarterly.csv, fan_chart.png."),
+    data: Path | None = typer.Option(None, "--data", help="Production history (CSV or "
+                                     "Parquet); default: the embedded Dynacor dataset."),
+    year: int | None = typer.Option(None, "--year", help="Target year (default: as-of's)."),
+    guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file "
+                                         "(year, low_oz, high_oz, announced)."),
+    guidance_range: str | None = typer.Option(None, "--guidance-range",
+                                              help="Guidance as LOW:HIGH oz."),
+    periods: Path | None = typer.Option(None, "--periods", help="Period totals file."),
+    model: str = typer.Option("ensemble", "--model", help="Zoo model name."),
+    n_paths: int = typer.Option(4000, "--n-paths", min=100, help="Simulated paths."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+) -> None:
+    """Forecast the months after --as-of up to December of the target year."""
+    if guidance is not None and guidance_range is not None:
+        raise UsageError("--guidance and --guidance-range: give one or the other")
+    as_of_p = parse_month(as_of)
+    inputs = load_inputs(data, guidance, periods)
+    mdl = make_model(model)
+    yf = forecast_year(mdl, inputs.history, as_of_p, year, n_paths=n_paths, seed=seed,
+                       periods=inputs.periods)
+    g = (parse_guidance_range(guidance_range) if guidance_range is not None
+         else guidance_in_force(inputs.guidance, yf.year, as_of_p))
+    annual = annual_summary(yf, g, model_version=None,
+                            data_sha256=inputs.history.attrs.get("sha256"),
+                            orecast_version=orecast_version())
+
+    def write(tmp: Path) -> None:
+        write_json(annual, tmp / "annual.json")
+        write_csv(monthly_frame(yf), tmp / "monthly.csv")
+        write_csv(quarterly_frame(yf), tmp / "quarterly.csv")
+        save_png(fan_chart(yf, g), tmp / "fan_chart.png")
+
+    write_dir_atomically(out, write)
+    line = (f"{yf.year} forecast as of {yf.as_of} ({yf.months_actual} months actual, "
+            f"{annual['ytd_oz']:,.0f} oz): median {annual['p50']:,.0f} oz, "
+            f"80% range {annual['p10']:,.0f}-{annual['p90']:,.0f}")
+    if g is not None:
+        line += (f"; P(>= guidance low {g[0]:,.0f}) = "
+                 f"{1 - annual['prob_below_low']:.0%}")
+    typer.echo(line)
+    typer.echo(f"written to {out.resolve()}")

@@ -1,0 +1,76 @@
+"""Resolving what a command forecasts from: data file or embedded dataset, guidance, periods."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from models.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Validated inputs of a forecast: production history, period totals and guidance.
+
+    Attributes:
+        history: production frame (monthly PeriodIndex, gold_oz in oz); attrs carry
+            ``source`` and ``sha256``.
+        periods: period totals (or None).
+        guidance: guidance frame ``year, low_oz, high_oz, announced`` (or None).
+        label: where the history came from, for messages and reports.
+    """
+
+    history: pd.DataFrame
+    periods: pd.DataFrame | None
+    guidance: pd.DataFrame | None
+    label: str
+
+
+def load_inputs(data: Path | None, guidance: Path | None = None,
+                periods: Path | None = None) -> Inputs:
+    """Load and validate the history, with the embedded Dynacor dataset when ``data`` is None.
+
+    With the embedded dataset, its own guidance and period totals are used unless files are
+    given. Raises DataValidationError on bad files.
+    """
+    from models.data import load_guidance, load_periods, load_production
+
+    if data is None:
+        from models.datasets import dynacor
+
+        ds = dynacor()
+        history, per, guid, label = ds.monthly, ds.periods, ds.guidance, ds.name
+    else:
+        history, per, guid, label = load_production(data), None, None, str(data)
+    if periods is not None:
+        per = load_periods(periods)
+    if guidance is not None:
+        guid = load_guidance(guidance)
+    return Inputs(history=history, periods=per, guidance=guid, label=label)
+
+
+def parse_guidance_range(text: str) -> tuple[float, float]:
+    """Parse ``LOW:HIGH`` (oz, e.g. ``88000:92000``) into (low_oz, high_oz)."""
+    try:
+        low_s, high_s = text.split(":")
+        low, high = float(low_s.replace("_", "")), float(high_s.replace("_", ""))
+    except ValueError:
+        raise UsageError(f"--guidance-range: expected LOW:HIGH in oz (e.g. 88000:92000), "
+                         f"got {text!r}") from None
+    if not (0 <= low <= high) or high != high:
+        raise UsageError(f"--guidance-range: expected 0 <= LOW <= HIGH, got {text!r}")
+    return low, high
+
+
+def last_reported_month(history: pd.DataFrame) -> pd.Period:
+    """The last month with a gold_oz figure (the default as-of)."""
+    idx = history["gold_oz"].last_valid_index()
+    if idx is None:
+        raise UsageError(f"{history.attrs.get('source', '<data>')}: gold_oz: no month has a "
+                         f"figure; nothing to forecast from")
+    return idx

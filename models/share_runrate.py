@@ -1,0 +1,228 @@
+"""Seasonal-share run-rate: the year's total from what is produced so far.
+
+annual = YTD / s(m), where s(m) is the share of a year's output produced by the end of
+month m, learned from past years. Past years' cumulative output at month ends comes from the
+monthly history and from published period totals (quarters, half-years, year-to-date,
+annual; Dynacor also publishes the Q1 share of annual output). Between two known month ends
+of a past year, the cumulative share is interpolated linearly (that year's output assumed
+even within the unpublished span) -- used for the share curve only, never written back into
+the data.
+
+Uncertainty: the log ratio r(m) = log(annual / cum(m)) is treated as exchangeable across
+years, so the predictive for a new year is Student-t with k-1 degrees of freedom and scale
+sd * sqrt(1 + 1/k) (the prediction interval of a sample of k; e.g. Hyndman & Athanasopoulos,
+FPP3 5.5). Before a year has any actuals the total is last year's total times a growth
+factor drawn from the same kind of predictive over past annual log growth. When both are
+available they are combined by precision weighting of the two log estimates, so early in the
+year the prior carries more weight and late in the year the run rate dominates.
+Remaining ounces are spread over the remaining months by the average monthly profile with
+Dirichlet noise, so months add up to the year in every path.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from models.base import TARGET, ForecastModel
+
+log = logging.getLogger(__name__)
+
+_PRODUCED = "gold_produced"
+_Q1_SHARE = "q1_share_of_annual"
+
+
+def _year_anchors(history: pd.DataFrame,
+                  periods: pd.DataFrame | None) -> dict[int, dict[int, float]]:
+    """Known cumulative output at month ends: {year: {month (0..12): cum oz}}, cum(0) = 0."""
+    anchors: dict[int, dict[int, float]] = {}
+    y = history[TARGET]
+    monthly: dict[int, dict[int, float]] = {}
+    for period, value in y.items():
+        monthly.setdefault(period.year, {})[period.month] = value
+    for year, months in monthly.items():
+        a = anchors.setdefault(year, {0: 0.0})
+        cum = 0.0
+        for m in range(1, 13):
+            v = months.get(m, np.nan)
+            if not np.isfinite(v):
+                break
+            cum += v
+            a[m] = cum
+
+    if periods is not None and not periods.empty:
+        prod = periods.loc[periods["metric"] == _PRODUCED].copy()
+        # Of disagreeing duplicates, the latest release is the company's final word.
+        order = "release_date" if "release_date" in prod.columns else "end"
+        prod = prod.sort_values(order, kind="stable").drop_duplicates(["start", "end"],
+                                                                       keep="last")
+        spans = [(p.start, p.end, float(p.value)) for p in prod.itertuples()
+                 if p.start.year == p.end.year and np.isfinite(p.value)]
+        # Chain spans onto known anchors until nothing new is learned.
+        changed = True
+        while changed:
+            changed = False
+            for start, end, value in spans:
+                a = anchors.setdefault(start.year, {0: 0.0})
+                lo, hi = start.month - 1, end.month
+                if lo in a and hi not in a:
+                    a[hi] = a[lo] + value
+                    changed = True
+                elif hi in a and lo not in a:
+                    a[lo] = a[hi] - value
+                    changed = True
+        shares = periods.loc[periods["metric"] == _Q1_SHARE]
+        for p in shares.itertuples():
+            a = anchors.setdefault(p.start.year, {0: 0.0})
+            if 12 in a and 3 not in a and np.isfinite(p.value):
+                a[3] = a[12] * float(p.value) / 100.0
+
+    # With the annual total known, trailing known months give the cumulative before them.
+    for year, months in monthly.items():
+        a = anchors.get(year, {})
+        if 12 not in a:
+            continue
+        tail = 0.0
+        for m in range(12, 0, -1):
+            v = months.get(m, np.nan)
+            if not np.isfinite(v):
+                break
+            tail += v
+            a.setdefault(m - 1, a[12] - tail)
+    return anchors
+
+
+def _share_curve(a: dict[int, float]) -> np.ndarray:
+    """Cumulative share s(0..12) of one past year from its anchors (needs cum(12) > 0)."""
+    known = sorted(a)
+    return np.interp(np.arange(13), known, [a[m] / a[12] for m in known])
+
+
+def _t_draws(rng: np.random.Generator, values: np.ndarray, size: int) -> tuple[np.ndarray,
+                                                                               float]:
+    """Predictive draws for a new exchangeable value given a sample; returns (draws, var)."""
+    k = values.size
+    mean = float(values.mean())
+    if k < 2:
+        return np.full(size, mean), np.inf
+    sd = float(values.std(ddof=1)) * np.sqrt(1.0 + 1.0 / k)
+    df = k - 1
+    var = sd**2 * (df / (df - 2.0)) if df > 2 else 4.0 * sd**2
+    return mean + sd * rng.standard_t(df, size=size), var
+
+
+class SeasonalShareRunRate(ForecastModel):
+    """annual = YTD / share-of-year-by-month (learned), blended with a growth prior (oz)."""
+
+    name = "share_runrate"
+    handles_missing = True
+    uses_periods = True
+    min_history = 1
+    complexity = 1
+
+    def __init__(self, *, min_years: int = 2, month_concentration: float = 150.0,
+                 blend_prior: bool = True):
+        self.min_years = min_years
+        self.month_concentration = month_concentration
+        self.blend_prior = blend_prior
+
+    def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
+        as_of = history.index[-1]
+        anchors = _year_anchors(history, periods)
+        self.anchors_ = anchors
+        past = {yr: a for yr, a in anchors.items()
+                if yr < as_of.year + (as_of.month == 12) and 12 in a and a[12] > 0}
+        # The as-of year itself is "past" only when it is complete (as-of = December).
+        if as_of.month != 12:
+            past.pop(as_of.year, None)
+        self.past_years_ = sorted(past)
+        self.curves_ = {yr: _share_curve(a) for yr, a in past.items()}
+        self.annual_ = {yr: a[12] for yr, a in past.items()}
+        self.month_profile_ = self._month_profile(history)
+        cur = anchors.get(as_of.year, {0: 0.0})
+        self.ytd_ = cur.get(as_of.month) if as_of.month != 12 else 0.0
+        if self.ytd_ is None:
+            raise ValueError(f"year-to-date output at {as_of} is unknown (gaps in {as_of.year})")
+        if len(self.past_years_) < self.min_years:
+            from models.errors import ModelDeclined
+
+            raise ModelDeclined(f"{self.name}: needs {self.min_years} past years with a known "
+                                f"annual total, has {len(self.past_years_)}")
+
+    def _month_profile(self, history: pd.DataFrame) -> np.ndarray:
+        """Average share of each calendar month in a year's output, shape (12,), sums to 1."""
+        y = history[TARGET]
+        rows = []
+        for _year, grp in y.groupby(y.index.year):
+            if grp.size == 12 and grp.notna().all() and grp.sum() > 0:
+                rows.append(grp.to_numpy() / grp.sum())
+        if rows:
+            return np.mean(rows, axis=0)
+        # No complete year: the quarter-level curves still give a profile.
+        if getattr(self, "curves_", None):
+            inc = np.mean([np.diff(c) for c in self.curves_.values()], axis=0)
+            return inc / inc.sum()
+        return np.full(12, 1.0 / 12)
+
+    def _annual_draws(self, year_month: int, ytd: float, last_annual: float | None,
+                      n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draws of a year's total (oz) given YTD at month ``year_month`` (0 = none known)."""
+        est: list[tuple[np.ndarray, float]] = []
+        if year_month > 0 and ytd > 0:
+            r = np.array([-np.log(self.curves_[y][year_month]) for y in self.past_years_
+                          if self.curves_[y][year_month] > 0])
+            if r.size:
+                d, v = _t_draws(rng, r, n)
+                est.append((np.log(ytd) + d, v))
+        if last_annual and last_annual > 0 and (self.blend_prior or not est):
+            totals = np.array([self.annual_[y] for y in self.past_years_])
+            growth = np.diff(np.log(totals[totals > 0]))
+            if growth.size >= 2:
+                d, v = _t_draws(rng, growth, n)
+                est.append((np.log(last_annual) + d, v))
+        if not est:
+            # A year that starts with zeros after a stoppage: nothing to scale from.
+            return np.full(n, ytd)
+        if len(est) == 1 or not all(np.isfinite(v) for _, v in est):
+            draws = est[0][0]
+        else:
+            w = np.array([1.0 / v for _, v in est])
+            w /= w.sum()
+            draws = sum(wi * d for wi, (d, _) in zip(w, est, strict=True))
+        return np.maximum(np.exp(draws), ytd)
+
+    def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
+                future: pd.DataFrame | None) -> np.ndarray:
+        months = self.future_index(horizon)
+        out = np.empty((n_paths, horizon))
+        first = self.last_month_ + 1
+        year_month = 0 if first.month == 1 else self.last_month_.month
+        ytd = np.full(n_paths, float(self.ytd_) if year_month else 0.0)
+        last_annual = np.full(n_paths, self.annual_.get(first.year - 1, np.nan))
+        col = 0
+        for year in sorted(set(months.year)):
+            in_year = [i for i, m in enumerate(months) if m.year == year]
+            m0 = year_month if year == first.year else 0
+            if m0 == 0:
+                annual = np.array([self._annual_draws(0, 0.0, la, 1, rng)[0]
+                                   for la in last_annual]) if np.isfinite(last_annual).all() \
+                    else None
+                if annual is None:
+                    annual = np.full(n_paths, float(np.mean(list(self.annual_.values()))))
+            else:
+                annual = self._annual_draws(m0, float(ytd[0]), float(last_annual[0]),
+                                            n_paths, rng)
+            remaining = np.maximum(annual - ytd, 0.0)
+            prof = self.month_profile_[m0:]
+            prof = prof / prof.sum()
+            split = rng.dirichlet(np.maximum(prof * self.month_concentration, 1e-3),
+                                  size=n_paths)
+            year_paths = remaining[:, None] * split
+            take = len(in_year)
+            out[:, col:col + take] = year_paths[:, :take]
+            col += take
+            last_annual = annual
+            ytd = np.zeros(n_paths)
+        return out
