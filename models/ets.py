@@ -68,7 +68,9 @@ class ETS(ForecastModel):
                     warnings.simplefilter("ignore", RuntimeWarning)
                     mod = ETSModel(y, error=e, trend=t, damped_trend=d, seasonal=s,
                                    seasonal_periods=self.season_length if s else None,
-                                   initialization_method="heuristic" if s and y.size >= 24
+                                   # Heuristic initial states (Hyndman et al. 2008, 2.6.1)
+                                   # fit 3-10x faster; short series estimate them.
+                                   initialization_method="heuristic" if y.size >= 24
                                    else "estimated")
                     res = mod.fit(disp=False, maxiter=self.max_iter)
             except (ValueError, np.linalg.LinAlgError) as exc:

@@ -60,7 +60,12 @@ def _year_anchors(history: pd.DataFrame,
                                                                        keep="last")
         spans = [(p.start, p.end, float(p.value)) for p in prod.itertuples()
                  if p.start.year == p.end.year and np.isfinite(p.value)]
-        # Chain spans onto known anchors until nothing new is learned.
+        # Totals from January are direct readings of the cumulative; they take precedence
+        # over chains of shorter periods (which compound any revision between releases).
+        for start, end, value in spans:
+            if start.month == 1:
+                anchors.setdefault(start.year, {0: 0.0}).setdefault(end.month, value)
+        # Chain the other spans onto known anchors until nothing new is learned.
         changed = True
         while changed:
             changed = False

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from forecast.cli import main
+from models.summary import ANNUAL_KEYS, MONTHLY_COLUMNS
+
+
+def test_forecast_on_embedded_data_end_to_end(tmp_path, capsys):
+    out = tmp_path / "fc"
+    code = main(["forecast", "--as-of", "2017-06", "--guidance-range", "88000:92000",
+                 "--model", "share_runrate", "--n-paths", "2000", "--out", str(out)])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["annual.json", "fan_chart.png",
+                                                    "monthly.csv", "quarterly.csv"]
+    annual = json.loads((out / "annual.json").read_text())
+    assert list(annual) == ANNUAL_KEYS
+    assert annual["ytd_oz"] == 35310.0 and annual["months_actual"] == 6
+    # what happened: 79,897 oz, well below the 88-92k guidance
+    assert annual["p10"] < 79897 < annual["p90"]
+    assert annual["prob_below_low"] > 0.5
+    assert len(annual["data_sha256"]) == 64
+    monthly = pd.read_csv(out / "monthly.csv")
+    assert list(monthly.columns) == MONTHLY_COLUMNS
+    assert monthly["kind"].tolist() == ["actual"] * 6 + ["forecast"] * 6
+    assert "80% range" in capsys.readouterr().out
+
+
+def test_same_inputs_give_the_same_bytes(tmp_path):
+    args = ["forecast", "--as-of", "2017-09", "--model", "share_runrate", "--n-paths", "500"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    for name in ("annual.json", "monthly.csv", "quarterly.csv", "fan_chart.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--as-of", "2017/06"], "--as-of: expected a month as YYYY-MM"),
+    (["--as-of", "2017-06", "--guidance-range", "92000-88000"], "--guidance-range"),
+    (["--as-of", "2017-06", "--model", "prophet"], "unknown model 'prophet'"),
+    (["--as-of", "2019-03"], "after the last month of the data"),
+])
+def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, args,
+                                                              message):
+    out = tmp_path / "fc"
+    assert main(["forecast", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_data_file_names_file_row_and_field(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("month,gold_oz\n2017-01,5208\n2017-02,-5\n")
+    assert main(["forecast", "--data", str(bad), "--as-of", "2017-02",
+                 "--out", str(tmp_path / "fc")]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:3: gold_oz:" in err
+    assert not (tmp_path / "fc").exists()

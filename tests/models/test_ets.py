@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.ets import ETS
+
+
+def test_selects_seasonal_form_on_seasonal_data():
+    rng = np.random.default_rng(0)
+    t = np.arange(96)
+    y = 6000 + 1500 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 150, t.size)
+    idx = pd.period_range("2010-01", periods=t.size, freq="M", name="month")
+    m = ETS().fit(pd.DataFrame({"gold_oz": y}, index=idx))
+    assert m.spec_.endswith("A)") or m.spec_.endswith("M)")
+    paths = m.sample_paths(12, 500, seed=0)
+    truth = 6000 + 1500 * np.sin(2 * np.pi * np.arange(96, 108) / 12)
+    assert np.corrcoef(paths.mean(axis=0), truth)[0, 1] > 0.9
+
+
+def test_interval_coverage_on_level_series():
+    hits = []
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        y = 5000 + rng.normal(0, 300, 60)
+        idx = pd.period_range("2010-01", periods=60, freq="M", name="month")
+        m = ETS().fit(pd.DataFrame({"gold_oz": y[:48]}, index=idx[:48]))
+        p = m.sample_paths(12, 500, seed=seed)
+        lo, hi = np.quantile(p, [0.1, 0.9], axis=0)
+        hits.append(np.mean((y[48:] >= lo) & (y[48:] <= hi)))
+    assert 0.6 <= float(np.mean(hits)) <= 0.97
+
+
+def test_deterministic_for_a_seed(plant):
+    m = ETS().fit(plant.loc[:"2015-12"])
+    a = m.sample_paths(6, 200, seed=9)
+    np.testing.assert_array_equal(a, m.sample_paths(6, 200, seed=9))
+    assert not np.array_equal(a, m.sample_paths(6, 200, seed=10))
+    assert np.all(np.isfinite(a)) and np.all(a >= 0)

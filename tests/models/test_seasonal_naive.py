@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.errors import ModelDeclined
+from models.pipeline import fit_model
+from models.seasonal_naive import SeasonalNaive
+
+
+def _series(values):
+    idx = pd.period_range("2015-01", periods=len(values), freq="M", name="month")
+    return pd.DataFrame({"gold_oz": np.asarray(values, dtype=float)}, index=idx)
+
+
+def test_repeats_last_season_when_residuals_are_zero():
+    season = np.arange(1, 13) * 100.0
+    m = SeasonalNaive().fit(_series(np.tile(season, 3)))
+    paths = m.sample_paths(24, 10, seed=0)
+    np.testing.assert_array_equal(paths, np.tile(season, (10, 2)))
+
+
+def test_uncertainty_grows_in_the_second_year(plant):
+    m = SeasonalNaive().fit(plant)
+    paths = m.sample_paths(24, 4000, seed=1)
+    sd = paths.std(axis=0)
+    assert sd[12:].mean() > 1.2 * sd[:12].mean()
+
+
+def test_declines_short_history():
+    with pytest.raises(ModelDeclined, match="13"):
+        fit_model(SeasonalNaive(), _series(np.ones(12)))
+
+
+def test_get_params_and_clone():
+    m = SeasonalNaive(season_length=4)
+    assert m.get_params() == {"season_length": 4}
+    assert m.clone().get_params() == {"season_length": 4}
