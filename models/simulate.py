@@ -37,12 +37,12 @@ GRAMS_PER_TROY_OZ = 31.1035
 
 #: purchases by month of year (Jan..Dec) relative to the annual mean: the rainy season
 #: (Jan-Mar) slows artisanal mining and ore transport; buying recovers from April.
-PURCHASE_SEASONALITY = np.array([0.80, 0.80, 0.86, 0.98, 1.06, 1.07,
+PURCHASE_SEASONALITY = np.array([0.85, 0.86, 0.92, 0.99, 1.06, 1.07,
                                  1.07, 1.07, 1.07, 1.08, 1.07, 1.07])
 PURCHASE_SEASONALITY = PURCHASE_SEASONALITY / PURCHASE_SEASONALITY.mean()
 
 #: months (1-12) in which supply shocks are more likely (rainy season plus April floods)
-RAINY_MONTHS = (1, 2, 3, 4)
+FLOOD_MONTHS = (1, 2, 3, 4)
 
 #: portfolio plants draw their nameplate capacity from these values, t/day
 PORTFOLIO_CAPACITIES_TPD = (150.0, 200.0, 250.0, 300.0, 350.0, 400.0, 450.0, 500.0)
@@ -66,7 +66,7 @@ class PlantParams:
     recovery_mean_pct: float = 94.5
     recovery_phi: float = 0.5
     recovery_sd_logit: float = 0.15
-    supply_ratio: float = 0.90
+    supply_ratio: float = 0.82
     purchase_phi: float = 0.5
     purchase_sd_log: float = 0.08
     shock_prob: float = 0.012
@@ -134,7 +134,7 @@ def _run(z: np.ndarray, u: np.ndarray, cap: np.ndarray, days: np.ndarray, moy: n
                                                "downtime_days", "grade_gpt",
                                                "recovery_pct", "gold_oz")}
     season = PURCHASE_SEASONALITY[moy - 1]
-    rainy = np.isin(moy, RAINY_MONTHS)
+    flood_season = np.isin(moy, FLOOD_MONTHS)
     # Stationary starting states, so the first simulated year is not special.
     sd_g = p.grade_sd_log * np.sqrt(1.0 - p.grade_phi ** 2)
     sd_r = p.recovery_sd_logit * np.sqrt(1.0 - p.recovery_phi ** 2)
@@ -157,7 +157,7 @@ def _run(z: np.ndarray, u: np.ndarray, cap: np.ndarray, days: np.ndarray, moy: n
         # ramp from 179 to 300 tpd in 2017); a capacity cut bites at once.
         level = np.where(cap[:, m] > level, level + (cap[:, m] - level) / p.ramp_months,
                          cap[:, m])
-        prob = p.shock_prob * (2.5 if rainy[m] else 1.0)
+        prob = p.shock_prob * (2.5 if flood_season[m] else 1.0)
         start = (shock_left == 0) & (u[:, 1, m] < prob)
         shock_factor = np.where(start, 0.3 + 0.5 * u[:, 2, m], shock_factor)
         shock_left = np.where(start, 1 + (3 * u[:, 3, m]).astype(np.int64), shock_left)
@@ -198,7 +198,7 @@ def _months(start: str, months: int) -> pd.PeriodIndex:
 def simulate_plant(months: int, seed: int | np.random.SeedSequence, *, start: str = "2010-01",
                    capacity_tpd: CapacitySpec = 300.0, downtime_days: float = 2.0,
                    grade_mean_gpt: float = 30.0, recovery_mean_pct: float = 94.5,
-                   supply_ratio: float = 0.90, shock_prob: float = 0.012,
+                   supply_ratio: float = 0.82, shock_prob: float = 0.012,
                    breakdown_prob: float = 0.02, **more: float) -> pd.DataFrame:
     """Simulate the monthly production of one synthetic plant.
 
