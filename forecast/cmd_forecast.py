@@ -32,7 +32,8 @@ def forecast_cmd(
     guidance_range: str | None = typer.Option(None, "--guidance-range",
                                               help="Guidance as LOW:HIGH oz."),
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file."),
-    model: str = typer.Option("ensemble", "--model", help="Zoo model name."),
+    model: str = typer.Option("share_runrate", "--model", help="Zoo model name (default: the "
+                              "backtest winner on the embedded data)."),
     n_paths: int = typer.Option(4000, "--n-paths", min=100, help="Simulated paths."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
 ) -> None:
