@@ -4,6 +4,9 @@ Hyndman & Athanasopoulos, *Forecasting: Principles and Practice* (3rd ed.), 5.2 
 each month repeats the same month a year earlier; sample paths are built recursively,
 y*[t] = y*[t - m] + e*, with e* drawn from the in-sample seasonal differences, so the
 uncertainty of a second forecast year accumulates instead of repeating the first.
+Residuals are drawn in consecutive blocks (moving block bootstrap, Kunsch 1989): a plant's
+good and bad months come in runs (supply shocks, floods), and drawing months independently
+would understate the spread of a quarter's or a year's total.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ class SeasonalNaive(ForecastModel):
     min_history = 13
     complexity = 0
 
-    def __init__(self, *, season_length: int = 12):
+    def __init__(self, *, season_length: int = 12, block_length: int = 12):
         self.season_length = season_length
+        self.block_length = block_length
 
     @classmethod
     def decline_reason(cls, history: pd.DataFrame) -> str | None:
@@ -43,7 +47,7 @@ class SeasonalNaive(ForecastModel):
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
         m = self.season_length
-        draws = rng.choice(self.residuals_, size=(n_paths, horizon), replace=True)
+        draws = _block_bootstrap(self.residuals_, n_paths, horizon, self.block_length, rng)
         out = np.empty((n_paths, horizon + m))
         out[:, :m] = self.last_season_[None, :]
         for h in range(horizon):
@@ -51,3 +55,19 @@ class SeasonalNaive(ForecastModel):
             # month, before that month becomes the base of the next year's simulation.
             out[:, m + h] = np.maximum(out[:, h] + draws[:, h], 0.0)
         return out[:, m:]
+
+
+def _block_bootstrap(residuals: np.ndarray, n_paths: int, horizon: int, block: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Moving-block bootstrap draws, shape (n_paths, horizon), from a residual series (oz).
+
+    Each path concatenates blocks of ``block`` consecutive residuals starting at random
+    positions (circular), so serial correlation within a block is kept.
+    """
+    n = residuals.size
+    block = max(1, min(block, n))
+    n_blocks = -(-horizon // block)
+    starts = rng.integers(0, n, size=(n_paths, n_blocks))
+    offsets = np.arange(block)
+    idx = (starts[:, :, None] + offsets[None, None, :]) % n
+    return residuals[idx.reshape(n_paths, n_blocks * block)[:, :horizon]]

@@ -35,5 +35,15 @@ def test_declines_short_history():
 
 def test_get_params_and_clone():
     m = SeasonalNaive(season_length=4)
-    assert m.get_params() == {"season_length": 4}
-    assert m.clone().get_params() == {"season_length": 4}
+    assert m.get_params() == {"season_length": 4, "block_length": 12}
+    assert m.clone().get_params() == m.get_params()
+
+
+def test_block_bootstrap_keeps_runs_of_residuals():
+    from models.seasonal_naive import _block_bootstrap
+
+    res = np.arange(24, dtype=float)
+    d = _block_bootstrap(res, 50, 12, 6, np.random.default_rng(0))
+    steps = np.diff(d, axis=1)
+    # inside a block residuals are consecutive (step 1, or -23 at the circular wrap)
+    assert np.all(np.isin(steps[:, :5], [1.0, -23.0]))
