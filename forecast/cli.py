@@ -14,6 +14,9 @@ import typer
 
 from models.errors import DataValidationError, OrecastError
 
+#: problems printed for one bad file before the rest are counted
+MAX_PROBLEMS_SHOWN = 50
+
 app = typer.Typer(
     name="orecast",
     help="Forecast gold production: the rest of the year, its total and the odds of guidance.",
@@ -53,8 +56,12 @@ _register_commands()
 def report_error(exc: OrecastError) -> int:
     """Print an OrecastError as one line per problem on stderr; return its exit code."""
     problems = exc.problems if isinstance(exc, DataValidationError) else [str(exc)]
-    for p in problems:
+    for p in problems[:MAX_PROBLEMS_SHOWN]:
         print(f"error: {p}", file=sys.stderr)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        # A file with a million bad rows must not print a million lines.
+        print(f"error: ... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems "
+              f"({len(problems)} in all)", file=sys.stderr)
     return exc.exit_code
 
 
