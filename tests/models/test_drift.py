@@ -1,0 +1,79 @@
+"""Random walk with drift: paths, determinism, trend recovery, interval coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.drift import Drift
+from models.errors import ModelDeclined
+from models.pipeline import fit_model
+
+
+def rw_drift_frame(months: int, seed: int, drift_oz: float = 40.0, sigma_oz: float = 250.0,
+                   start_oz: float = 5000.0) -> pd.DataFrame:
+    """A random walk with drift in oz (the model's own data-generating process)."""
+    rng = np.random.default_rng(seed)
+    y = start_oz + np.cumsum(drift_oz + sigma_oz * rng.standard_normal(months))
+    idx = pd.period_range("2010-01", periods=months, freq="M", name="month")
+    return pd.DataFrame({"gold_oz": y}, index=idx)
+
+
+def test_paths_have_requested_shape_and_are_finite_non_negative():
+    m = Drift().fit(rw_drift_frame(48, 0))
+    paths = m.sample_paths(9, 300, seed=1)
+    assert paths.shape == (300, 9)
+    assert np.all(np.isfinite(paths)) and np.all(paths >= 0)
+
+
+@pytest.mark.parametrize("bootstrap", [False, True])
+def test_same_seed_same_paths_other_seed_differs(bootstrap):
+    m = Drift(bootstrap=bootstrap).fit(rw_drift_frame(48, 0))
+    a, b = m.sample_paths(6, 200, seed=7), m.sample_paths(6, 200, seed=7)
+    c = m.sample_paths(6, 200, seed=8)
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_mean_path_continues_a_linear_trend():
+    idx = pd.period_range("2012-01", periods=36, freq="M", name="month")
+    noise = np.random.default_rng(3).normal(0, 20.0, 36)
+    hist = pd.DataFrame({"gold_oz": 4000.0 + 55.0 * np.arange(36) + noise}, index=idx)
+    paths = Drift().fit(hist).sample_paths(12, 4000, seed=0)
+    slope = np.polyfit(np.arange(1, 13), paths.mean(axis=0), 1)[0]
+    assert slope == pytest.approx(55.0, rel=0.1)
+    # The first step starts from the last month, not from the fitted line.
+    assert paths.mean(axis=0)[0] == pytest.approx(hist["gold_oz"].iloc[-1] + 55.0, abs=40.0)
+
+
+def test_spread_grows_with_horizon_like_an_accumulating_walk():
+    paths = Drift().fit(rw_drift_frame(60, 2)).sample_paths(12, 4000, seed=0)
+    sd = paths.std(axis=0)
+    # Random walk: sd ~ sqrt(h); month 12 spread is about 3.5x month 1.
+    assert 2.8 < sd[11] / sd[0] < 4.5
+
+
+def test_80pct_interval_covers_about_80pct_of_outcomes():
+    hits = []
+    for rep in range(40):
+        full = rw_drift_frame(66, 100 + rep)
+        m = Drift().fit(full.iloc[:60])
+        paths = m.sample_paths(6, 1000, seed=rep)
+        lo, hi = np.quantile(paths, [0.1, 0.9], axis=0)
+        truth = full["gold_oz"].to_numpy()[60:]
+        hits.append((truth >= lo) & (truth <= hi))
+    coverage = float(np.mean(hits))
+    assert 0.68 <= coverage <= 0.92, coverage
+
+
+def test_declines_a_two_month_history():
+    with pytest.raises(ModelDeclined, match="drift"):
+        fit_model(Drift(), rw_drift_frame(2, 0))
+
+
+def test_fits_the_months_after_a_gap():
+    hist = rw_drift_frame(30, 4)
+    hist.iloc[10:12, 0] = np.nan
+    m = fit_model(Drift(), hist)
+    assert m.n_obs_ == 18
