@@ -1,0 +1,5 @@
+"""``python -m forecast``: the orecast command line."""
+
+from forecast.cli import run
+
+run()

@@ -1,0 +1,74 @@
+"""``orecast publish``: the monthly publishing job (see ``forecast.publish``).
+
+Exit codes: 0 published, unchanged (already published with the same inputs) or dry run;
+2 invalid or stale data, bad option, or other inputs already published for this as-of
+without ``--force``; 3 model or tracking store unavailable (nothing written); 74 writing
+failed (previous publication intact); 75 another publish is running in ROOT (retry).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from forecast.cli import app
+from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
+from models.errors import UsageError
+
+
+def _today(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--today: expected YYYY-MM-DD, got {text!r}") from None
+
+
+@app.command("publish")
+def publish_command(
+    out: Path = typer.Option(..., "--out", help="ROOT folder: writes ROOT/<year>/<as_of>/ and "
+                             "the ROOT/latest link."),
+    data: Path | None = typer.Option(None, "--data", help="Production history (CSV or "
+                                     "Parquet); default: the embedded Dynacor dataset."),
+    guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file (year, "
+                                         "low_oz, high_oz, announced)."),
+    model: str = typer.Option(DEFAULT_MODEL_URI, "--model", help="Registered model URI "
+                              "(models:/NAME@ALIAS or models:/NAME/VERSION)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Last known month, YYYY-MM "
+                                     "(default: the last month with a figure)."),
+    force: bool = typer.Option(False, "--force", help="Supersede a publication of this as-of "
+                               "made from other inputs (kept as <as_of>.superseded-<time>)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Forecast and say what would be "
+                                 "published; write nothing."),
+    max_staleness_days: int | None = typer.Option(
+        None, "--max-staleness-days", min=0, help="Refuse data whose last month ended more "
+        "than N days ago (default: no check)."),
+    n_paths: int = typer.Option(4000, "--n-paths", min=100, help="Simulated paths."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
+                                            "(default MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
+    experiment: str = typer.Option(DEFAULT_EXPERIMENT, "--experiment",
+                                   help="MLflow experiment of the publication runs."),
+    today: str | None = typer.Option(None, "--today", hidden=True,
+                                     help="Date staleness is measured against (YYYY-MM-DD)."),
+) -> None:
+    """Publish the forecast of an as-of month atomically, once, with a report and an MLflow run."""
+    req = PublishRequest(out=out, data=data if data is not None and str(data) not in ("", ".")
+                         else None, guidance=guidance, model_uri=model, as_of=as_of or None,
+                         force=force, dry_run=dry_run, max_staleness_days=max_staleness_days,
+                         today=_today(today), n_paths=n_paths, seed=seed,
+                         tracking_uri=tracking_uri or None, experiment=experiment)
+    result = publish(req)
+    typer.echo(result.sentence)
+    if result.status == "unchanged":
+        typer.echo(f"unchanged: {result.path} already holds this publication (same data, "
+                   f"model and as-of); nothing written")
+    elif result.status == "dry-run":
+        typer.echo(f"dry run: would {result.would} {result.path}; nothing written")
+    else:
+        typer.echo(f"published: {result.path} (run {result.run_id})")
+        if result.superseded is not None:
+            typer.echo(f"superseded: previous publication kept as {result.superseded}")

@@ -1,0 +1,205 @@
+"""The file-system side of publishing: digests, manifests, the ROOT lock, atomic swaps.
+
+Kept apart from the job itself (``forecast.publish``) so the guarantees -- a folder is either
+a complete publication or absent, one publish per ROOT at a time, ``latest`` replaced by
+rename -- can be read and tested on their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from forecast.joblog import JobLog
+from models.errors import PublishConflictError
+
+#: files of a publication, in the order they are written (the manifest last)
+FILES = ("monthly.csv", "quarterly.csv", "annual.json", "fan_chart.png", "guidance_chart.png",
+         "report.html", "manifest.json")
+LOCK_NAME = ".publish.lock"
+LATEST = "latest"
+STAGING_PREFIX = ".staging-"
+_AS_OF_DIR = re.compile(r"^\d{4}-\d{2}$")
+
+
+class PublishLockedError(PublishConflictError):
+    """Another publish holds ROOT's lock; nothing was written (exit 75, retry later)."""
+
+    exit_code = 75
+
+
+def _fault_point(step: str) -> None:
+    """Crash or pause here when a test asks for it (``ORECAST_TEST_KILL_AT`` / ``_PAUSE_AT``).
+
+    ``ORECAST_TEST_KILL_AT=<step>`` sends SIGKILL to this process (no cleanup runs, as in a
+    real kill); ``ORECAST_TEST_PAUSE_AT=<step>:<seconds>`` sleeps. Unset in production.
+    """
+    if os.environ.get("ORECAST_TEST_KILL_AT") == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+    pause = os.environ.get("ORECAST_TEST_PAUSE_AT", "")
+    if pause.rpartition(":")[0] == step:
+        time.sleep(float(pause.rpartition(":")[2]))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """``manifest.json`` of ``folder`` if the folder is a complete publication, else None.
+
+    Complete: the manifest parses, lists exactly ``FILES`` less itself, and every file's
+    sha256 matches.
+    """
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        files = manifest["files"]
+        if sorted(files) != sorted(f for f in FILES if f != "manifest.json"):
+            return None
+        if any(sha256_file(folder / name) != digest for name, digest in files.items()):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return manifest
+
+
+def key_digest(key: dict[str, Any]) -> str:
+    """sha256 of the idempotency key as sorted, compact JSON."""
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def root_lock(root: Path) -> Iterator[None]:
+    """Hold ROOT's publish lock (``fcntl.flock``, non-blocking) for the block.
+
+    Raises:
+        PublishLockedError: another process holds it (exit 75).
+    """
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            raise PublishLockedError(f"{path}: another publish (pid {holder}) is running in "
+                                     f"this root; nothing written, retry when it ends") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange_dirs(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False when the system or file system does not support it.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not supported here
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def publications(root: Path) -> list[Path]:
+    """Published folders ``ROOT/<year>/<as_of>`` (not superseded, not staging), by as-of."""
+    found = [p for y in root.glob("[0-9][0-9][0-9][0-9]") if y.is_dir()
+             for p in y.iterdir() if _AS_OF_DIR.match(p.name) and p.is_dir()]
+    return sorted(found, key=lambda p: p.name)
+
+
+def update_latest(root: Path) -> Path | None:
+    """Point ``ROOT/latest`` at the publication of the latest as-of, atomically.
+
+    A relative symlink is created under a temporary name and renamed over the old one.
+    Returns the folder it points at (None when ROOT holds no publication).
+    """
+    pubs = publications(root)
+    if not pubs:
+        return None
+    target = os.path.relpath(pubs[-1], root)
+    link = root / LATEST
+    if link.is_symlink() and os.readlink(link) == target:
+        return pubs[-1]
+    tmp = root / f".{LATEST}.tmp-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target, tmp)
+    _fault_point("latest-staged")
+    os.replace(tmp, link)
+    return pubs[-1]
+
+
+def superseded_name(folder: Path) -> Path:
+    """``<as_of>.superseded-<UTC timestamp>`` next to ``folder``, made unique if taken."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    cand = folder.with_name(f"{folder.name}.superseded-{stamp}")
+    n = 1
+    while cand.exists():
+        n += 1
+        cand = folder.with_name(f"{folder.name}.superseded-{stamp}-{n}")
+    return cand
+
+
+def recover(root: Path, job: JobLog | None = None) -> list[str]:
+    """Tidy what a killed publish left in ROOT; call with the lock held.
+
+    A staging folder holding a complete publication older than the one now in place was
+    swapped out by a killed ``force`` publish: it is kept as ``.superseded-*``. Any other
+    staging folder (an unfinished publish) and temporary ``latest`` links are removed,
+    and ``latest`` is pointed at the latest as-of. Returns one note per action.
+    """
+    notes = []
+    for tmp in root.glob(f".{LATEST}.tmp-*"):
+        tmp.unlink(missing_ok=True)
+    for stage in sorted(root.glob(f"{STAGING_PREFIX}*")):
+        old = read_manifest(stage)
+        current = None
+        if old is not None:
+            place = root / str(old["year"]) / str(old["as_of"])
+            current = read_manifest(place)
+        if old is not None and current is not None and current["created_at"] > old["created_at"]:
+            kept = superseded_name(place)
+            os.rename(stage, kept)
+            notes.append(f"kept a swapped-out publication as {kept.relative_to(root)}")
+        else:
+            shutil.rmtree(stage, ignore_errors=True)
+            notes.append(f"removed unfinished staging folder {stage.name}")
+    update_latest(root)
+    for note in notes:
+        if job is not None:
+            job.event("recover", note=note)
+    return notes

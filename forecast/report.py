@@ -1,0 +1,203 @@
+"""The publication's ``report.html``: one self-contained page a manager can read.
+
+It opens with one plain sentence (as-of, actual to date, the forecast total, its 80% range
+and the chance of reaching the guidance low end), then the fan chart and the distribution
+of the annual total, the monthly and quarterly tables, the model used and its backtest
+accuracy at this number of months known. Images are embedded as ``data:`` URIs and the
+style is inline: the page opens anywhere, offline, and links to nothing. Nothing in it
+depends on the time it was made, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+_CSS = """
+body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.8em;
+border-bottom:1px solid #ddd;padding-bottom:.2em}
+p.lead{font-size:1.2em;background:#f4f6f8;border-left:4px solid #d98a1c;padding:.7em 1em}
+table{border-collapse:collapse;font-size:.92em}th,td{padding:.25em .8em;text-align:right;
+border-bottom:1px solid #eee}th{background:#f4f6f8}td.l,th.l{text-align:left}
+tr.actual td{color:#555}img{max-width:100%;height:auto;display:block;margin:1em 0}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em;font-size:.92em}
+dt{color:#666}dd{margin:0;font-family:monospace}
+p.note{color:#666;font-size:.9em}
+"""
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the report shows.
+
+    Attributes:
+        annual: the ``annual.json`` record (oz, probabilities in [0, 1]).
+        monthly: ``monthly.csv`` frame (``month, kind, mean, p10, p50, p90`` in oz).
+        quarterly: ``quarterly.csv`` frame (``quarter, kind, mean, p10, p50, p90`` in oz).
+        fan_png, guidance_png: PNG bytes of the two charts.
+        model: model identity (``uri``, ``name``, ``version``, ``alias``, ``run_id``,
+            ``spec``, ``zoo_model``).
+        backtest: scores at this number of months known (see
+            ``forecast.publish.backtest_accuracy``), or None.
+        data_label: where the history came from.
+        n_paths, seed: simulation size and seed.
+    """
+
+    annual: dict[str, Any]
+    monthly: pd.DataFrame
+    quarterly: pd.DataFrame
+    fan_png: bytes
+    guidance_png: bytes
+    model: dict[str, Any]
+    backtest: dict[str, Any] | None
+    data_label: str
+    n_paths: int
+    seed: int
+
+
+def _oz(x: float) -> str:
+    # Half up, as the charts' labels round the unrounded figure (89,574.5 -> 89,575).
+    return f"{math.floor(x + 0.5):,d}"
+
+
+def _pct(p: float) -> str:
+    """A probability as a whole percent; never shows 0% or 100% for what is merely unlikely."""
+    if p <= 0:
+        return "0%"
+    if p >= 1:
+        return "100%"
+    if p < 0.005:
+        return "under 1%"
+    if p > 0.995:
+        return "over 99%"
+    return f"{p:.0%}"
+
+
+def lead_sentence(annual: dict[str, Any]) -> str:
+    """The report's opening sentence, e.g. "As of June 2017 (6 months actual, 35,310 oz) ...".
+
+    Args:
+        annual: the ``annual.json`` record; the forecast figure is the median (p50) total
+            and the range p10-p90, in oz.
+    """
+    as_of = pd.Period(annual["as_of"], freq="M")
+    year, n = annual["year"], annual["months_actual"]
+    if n:
+        known = f"{n} month{'s' if n != 1 else ''} actual, {_oz(annual['ytd_oz'])} oz"
+    else:
+        known = f"no {year} month actual yet"
+    text = (f"As of {as_of.strftime('%B %Y')} ({known}) {year} output is forecast at "
+            f"{_oz(annual['p50'])} oz (80% range {_oz(annual['p10'])}-{_oz(annual['p90'])})")
+    if annual.get("guidance_low") is not None and annual.get("prob_below_low") is not None:
+        reach = 1.0 - float(annual["prob_below_low"])
+        text += (f"; the chance of reaching the guidance low end of "
+                 f"{_oz(annual['guidance_low'])} oz is {_pct(reach)}.")
+    else:
+        text += f"; no production guidance is in force for {year}."
+    return text
+
+
+def _img(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(frame: pd.DataFrame, label_col: str) -> str:
+    head = "".join(f'<th class="{"l" if c in (label_col, "kind") else ""}">{html.escape(c)}</th>'
+                   for c in frame.columns)
+    rows = []
+    for rec in frame.to_dict("records"):
+        cells = []
+        for c in frame.columns:
+            v = rec[c]
+            if isinstance(v, float):
+                cells.append(f"<td>{_oz(v)}</td>")
+            else:
+                cells.append(f'<td class="l">{html.escape(str(v))}</td>')
+        rows.append(f'<tr class="{html.escape(str(rec.get("kind", "")))}">{"".join(cells)}</tr>')
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _dl(items: list[tuple[str, Any]]) -> str:
+    return "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
+                            for k, v in items if v is not None) + "</dl>"
+
+
+def _backtest_html(bt: dict[str, Any] | None, months: int) -> str:
+    if not bt or bt.get("annual_ape") is None:
+        return (f'<p class="note">No backtest score of this model at {months} months known is '
+                f"available from its training run.</p>")
+    n = int(bt.get("n_origins") or 0)
+    text = (f"<p>In the backtest of its training run, forecasting a year with {months} months "
+            f"known, this model's median annual total was off by "
+            f"{bt['annual_ape']:.1f}% of the actual on average over {n} "
+            f"forecast origin{'s' if n != 1 else ''}")
+    if bt.get("annual_cover80") is not None:
+        text += f"; its 80% range held the actual {bt['annual_cover80']:.0%} of the time"
+    text += "."
+    if bt.get("guidance_annual_ape") is not None:
+        text += (f" Taking the guidance midpoint as the forecast was off by "
+                 f"{bt['guidance_annual_ape']:.1f}% at the same origins.")
+    text += "</p>"
+    if n < 5:
+        text += ('<p class="note">Few origins: treat this accuracy as indicative only.</p>')
+    items = [("months known", months), ("origins", n),
+             ("mean abs. % error of the annual total", f"{bt['annual_ape']:.2f}"),
+             ("CRPS of the annual total (oz)", None if bt.get("annual_crps") is None
+              else f"{bt['annual_crps']:,.0f}"),
+             ("80% range coverage", None if bt.get("annual_cover80") is None
+              else f"{bt['annual_cover80']:.2f}"),
+             ("training run", bt.get("run_id"))]
+    return text + _dl(items)
+
+
+def render_report(r: ReportInputs) -> str:
+    """The complete HTML page (UTF-8 text, no external references)."""
+    a = r.annual
+    as_of = pd.Period(a["as_of"], freq="M")
+    title = f"{a['year']} gold production forecast, as of {as_of.strftime('%B %Y')}"
+    m = r.model
+    version = (f"{m['name']} version {m['version']}" if m.get("version")
+               else str(m.get("uri")))
+    odds = ""
+    if a.get("guidance_low") is not None:
+        odds = (f"<p>Guidance {_oz(a['guidance_low'])}-{_oz(a['guidance_high'])} oz: "
+                f"below {_pct(a['prob_below_low'])}, within {_pct(a['prob_within'])}, "
+                f"above {_pct(a['prob_above_high'])}.</p>")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="lead">{html.escape(lead_sentence(a))}</p>',
+        odds,
+        "<h2>Monthly production and the year so far</h2>",
+        _img(r.fan_png, "Monthly actuals and forecast fan; cumulative output against guidance"),
+        "<h2>Distribution of the annual total</h2>",
+        _img(r.guidance_png, "Histogram of the simulated annual total with the guidance range"),
+        _dl([("mean (oz)", _oz(a["mean"])), ("median (oz)", _oz(a["p50"])),
+             ("5%-95% (oz)", f"{_oz(a['p05'])}-{_oz(a['p95'])}"),
+             ("10%-90% (oz)", f"{_oz(a['p10'])}-{_oz(a['p90'])}")]),
+        "<h2>Monthly table (oz)</h2>",
+        _table(r.monthly, "month"),
+        "<h2>Quarterly table (oz)</h2>",
+        _table(r.quarterly, "quarter"),
+        "<h2>Model</h2>",
+        _dl([("model", version), ("requested as", m.get("uri")), ("alias", m.get("alias")),
+             ("procedure", m.get("spec")), ("model run", m.get("run_id")),
+             ("simulated paths", r.n_paths), ("seed", r.seed)]),
+        f"<h2>Backtest accuracy at {a['months_actual']} months known</h2>",
+        _backtest_html(r.backtest, int(a["months_actual"])),
+        "<h2>Provenance</h2>",
+        _dl([("data", r.data_label), ("data sha256", a.get("data_sha256")),
+             ("orecast version", a.get("orecast_version"))]),
+        "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
