@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from forecast.charts import fan_chart, save_png
 from forecast.cli import app
-from forecast.inputs import load_inputs, parse_guidance_range
+from forecast.inputs import load_inputs, parse_guidance_range, parse_scenario
 from forecast.outputs import orecast_version, write_csv, write_dir_atomically, write_json
 from models.errors import UsageError
 from models.summary import annual_summary, monthly_frame, quarterly_frame
@@ -36,6 +37,10 @@ def forecast_cmd(
                               "backtest winner on the embedded data)."),
     n_paths: int = typer.Option(4000, "--n-paths", min=100, help="Simulated paths."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    scenario: list[str] = typer.Option([], "--scenario", help="Exogenous scenario for every "
+                                       "future month, COLUMN=VALUE (e.g. ore_purchased_t=8500;"
+                                       " repeatable). Without it, models that use ore tonnes "
+                                       "simulate them jointly with the ounces."),
 ) -> None:
     """Forecast the months after --as-of up to December of the target year."""
     if guidance is not None and guidance_range is not None:
@@ -43,8 +48,15 @@ def forecast_cmd(
     as_of_p = parse_month(as_of)
     inputs = load_inputs(data, guidance, periods)
     mdl = make_model(model)
+    last = inputs.history.index[-1] if as_of_p > inputs.history.index[-1] else as_of_p
+    target = year or (as_of_p.year + 1 if as_of_p.month == 12 else as_of_p.year)
+    future = parse_scenario(scenario, pd.period_range(last + 1, f"{target}-12", freq="M",
+                                                      name="month"))
+    if future is not None and not (mdl.uses_exog or set(future.columns)
+                                   & set(mdl.optional_columns)):
+        raise UsageError(f"--scenario: model {model!r} does not use exogenous columns")
     yf = forecast_year(mdl, inputs.history, as_of_p, year, n_paths=n_paths, seed=seed,
-                       periods=inputs.periods)
+                       periods=inputs.periods, future=future)
     g = (parse_guidance_range(guidance_range) if guidance_range is not None
          else guidance_in_force(inputs.guidance, yf.year, as_of_p))
     annual = annual_summary(yf, g, model_version=None,

@@ -74,3 +74,31 @@ def last_reported_month(history: pd.DataFrame) -> pd.Period:
         raise UsageError(f"{history.attrs.get('source', '<data>')}: gold_oz: no month has a "
                          f"figure; nothing to forecast from")
     return idx
+
+
+def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | None:
+    """``["ore_purchased_t=8500", ...]`` -> a frame of those values for every future month.
+
+    Args:
+        items: ``COLUMN=VALUE`` strings; COLUMN an exogenous contract column, VALUE >= 0
+            (tonnes per month for ore columns, t/day for capacity).
+        months: the future months the scenario covers.
+    Returns:
+        DataFrame indexed by ``months`` (None when ``items`` is empty).
+    """
+    if not items:
+        return None
+    allowed = ("ore_purchased_t", "ore_processed_t", "capacity_tpd")
+    values: dict[str, float] = {}
+    for item in items:
+        col, sep, val = item.partition("=")
+        col = col.strip()
+        try:
+            number = float(val)
+        except ValueError:
+            number = float("nan")
+        if not sep or col not in allowed or not (number >= 0):
+            raise UsageError(f"--scenario: expected COLUMN=VALUE with COLUMN one of "
+                             f"{', '.join(allowed)} and VALUE >= 0, got {item!r}")
+        values[col] = number
+    return pd.DataFrame({c: [v] * len(months) for c, v in values.items()}, index=months)

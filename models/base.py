@@ -41,6 +41,8 @@ class ForecastModel:
     uses_periods: ClassVar[bool] = False
     #: columns that must be present with enough non-missing values
     required_columns: ClassVar[tuple[str, ...]] = (TARGET,)
+    #: columns read when present and complete, ignored otherwise (never a reason to decline)
+    optional_columns: ClassVar[tuple[str, ...]] = ()
     #: fewest observed months of the target the model can be fitted on
     min_history: ClassVar[int] = 2
     #: rank used to break ties in model selection: lower is simpler

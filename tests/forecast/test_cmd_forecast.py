@@ -61,3 +61,27 @@ def test_bad_data_file_names_file_row_and_field(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{bad}:3: gold_oz:" in err
     assert not (tmp_path / "fc").exists()
+
+
+def test_scenario_of_ore_purchases_moves_the_forecast(tmp_path):
+    from models.simulate import simulate_plant
+
+    data = tmp_path / "plant.csv"
+    simulate_plant(96, seed=3).reset_index().assign(
+        month=lambda d: d["month"].astype(str)).to_csv(data, index=False)
+    medians = []
+    for tonnes in (5000, 9000):
+        out = tmp_path / f"fc{tonnes}"
+        assert main(["forecast", "--data", str(data), "--as-of", "2017-06", "--model",
+                     "sarimax", "--n-paths", "500", "--scenario",
+                     f"ore_purchased_t={tonnes}", "--out", str(out)]) == 0
+        medians.append(json.loads((out / "annual.json").read_text())["p50"])
+    assert medians[1] > medians[0] * 1.1
+
+
+@pytest.mark.parametrize("item", ["ore_purchased_t", "gold_oz=5", "ore_purchased_t=-1",
+                                  "ore_purchased_t=abc"])
+def test_bad_scenario_is_a_usage_error(tmp_path, capsys, item):
+    assert main(["forecast", "--as-of", "2017-06", "--model", "sarimax", "--scenario", item,
+                 "--out", str(tmp_path / "fc")]) == 2
+    assert "--scenario" in capsys.readouterr().err
