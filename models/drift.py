@@ -23,7 +23,8 @@ class Drift(ForecastModel):
     """Random walk with drift on monthly ounces; paths by accumulated simulated innovations."""
 
     name = "drift"
-    min_history = 3
+    # The drift of a few months is mostly noise (e.g. a rainy-season dip read as a trend).
+    min_history = 12
     complexity = 1
 
     def __init__(self, *, bootstrap: bool = False):

@@ -49,7 +49,10 @@ class ETS(ForecastModel):
     """ETS(error, trend, seasonal) selected by AICc; paths by model simulation (oz)."""
 
     name = "ets"
-    min_history = 6
+    # Below a year of data the fitted smoothing parameters are so uncertain that paths
+    # which ignore that uncertainty are overconfident (80% intervals covering 12% on the
+    # Dynacor 2017 backtest with 8-11 months).
+    min_history = 12
     complexity = 2
 
     def __init__(self, *, season_length: int = 12, damped_only: bool = True,

@@ -21,19 +21,14 @@ class SeasonalNaive(ForecastModel):
     """y[T+h] = y[T+h-m]; paths by recursive bootstrap of residuals y[t] - y[t-m]."""
 
     name = "seasonal_naive"
-    min_history = 13
+    # A year of seasonal differences to bootstrap from; fewer gives degenerate intervals
+    # (13 months leave a single residual, i.e. a zero-width interval).
+    min_history = 24
     complexity = 0
 
     def __init__(self, *, season_length: int = 12, block_length: int = 12):
         self.season_length = season_length
         self.block_length = block_length
-
-    @classmethod
-    def decline_reason(cls, history: pd.DataFrame) -> str | None:
-        reason = super().decline_reason(history)
-        if reason is None and len(history) < 12 + 1:
-            return f"needs more than one season (13 months), has {len(history)}"
-        return reason
 
     def _fit(self, history: pd.DataFrame) -> None:
         y = observed_target(history)

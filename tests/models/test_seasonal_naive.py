@@ -29,8 +29,8 @@ def test_uncertainty_grows_in_the_second_year(plant):
 
 
 def test_declines_short_history():
-    with pytest.raises(ModelDeclined, match="13"):
-        fit_model(SeasonalNaive(), _series(np.ones(12)))
+    with pytest.raises(ModelDeclined, match="at least 24"):
+        fit_model(SeasonalNaive(), _series(np.ones(23)))
 
 
 def test_get_params_and_clone():
