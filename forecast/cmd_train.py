@@ -1,0 +1,85 @@
+"""``orecast train`` and ``orecast promote``: the tracked training job and manual promotion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from forecast.cli import app
+from models.errors import UsageError
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Repeated and comma-separated option values, flattened: ``--years 2016,2017``."""
+    out: list[str] = []
+    for v in values or []:
+        out += [part.strip() for part in v.split(",") if part.strip()]
+    return out
+
+
+def _years(values: list[str] | None) -> list[int]:
+    years = []
+    for text in _split(values):
+        if not (len(text) == 4 and text.isdigit()):
+            raise UsageError(f"--years: expected years as YYYY, got {text!r}")
+        years.append(int(text))
+    return years
+
+
+@app.command("train")
+def train_command(
+    data: Path | None = typer.Option(None, "--data", help="Production CSV/Parquet (default: "
+                                     "the embedded Dynacor data with its periods and guidance)."),
+    experiment: str = typer.Option("orecast", "--experiment", help="MLflow experiment name."),
+    register: str = typer.Option("orecast", "--register", help="Registered model name."),
+    no_register: bool = typer.Option(False, "--no-register", help="Log the model only."),
+    years: list[str] | None = typer.Option(None, "--years", help="Backtest target years "
+                                           "(repeat or comma-separate); default 2017."),
+    models: list[str] | None = typer.Option(None, "--models", help="Zoo models to backtest "
+                                            "(repeat or comma-separate); default all."),
+    metric: str = typer.Option("annual_crps", "--metric", help="Selection loss."),
+    n_paths: int = typer.Option(1000, "--n-paths", min=1, help="Paths per backtest forecast."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    n_jobs: int = typer.Option(1, "--n-jobs", min=1, help="Backtest worker processes."),
+    no_figures: bool = typer.Option(False, "--no-figures", help="Skip the backtest figures."),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
+                                            "(default MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
+) -> None:
+    """Backtest the zoo, select a model, log it to MLflow and register it (champion/challenger)."""
+    from training.train import DEFAULT_YEARS, train
+
+    # MLproject passes "" for "use the default"; treat it as not given.
+    data_arg = data if data is not None and str(data) not in ("", ".") else None
+    result = train(data_arg, models=_split(models) or None,
+                   years=_years(years) or list(DEFAULT_YEARS), experiment=experiment,
+                   register_as=None if no_register or not register else register,
+                   tracking=tracking_uri or None, n_paths=n_paths, seed=seed, metric=metric,
+                   n_jobs=n_jobs, figures=not no_figures, progress=True)
+    typer.echo(f"run: {result.parent_run_id} (experiment {result.experiment_id}, "
+               f"{result.tracking_uri})")
+    typer.echo(f"selected: {result.spec.label} ({result.selection.metric} "
+               f"{result.metrics[result.selection.metric]:.6g})")
+    typer.echo(f"model: {result.model_uri}")
+    if result.version:
+        typer.echo(f"registered: {result.registered_name} version {result.version} -> "
+                   f"{result.alias} ({result.decision.reason})")
+
+
+@app.command("promote")
+def promote_command(
+    version: int = typer.Argument(..., help="Registered version to make champion."),
+    name: str = typer.Option("orecast", "--name", help="Registered model name."),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI."),
+) -> None:
+    """Move the ``champion`` alias to VERSION by hand."""
+    from training.registry import promote
+    from training.tracking import bound_http_retries, check_tracking, resolve_tracking_uri
+    from training.tracking import tracking_uri as using
+
+    uri = resolve_tracking_uri(tracking_uri)
+    bound_http_retries()
+    check_tracking(uri)
+    with using(uri):
+        mv = promote(name, version)
+    typer.echo(f"promoted: {name} version {mv.version} -> champion")

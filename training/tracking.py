@@ -1,0 +1,246 @@
+"""MLflow tracking helpers: URI resolution, a bounded connectivity check, provenance, data.
+
+Everything is logged explicitly (no autolog). The tracking URI is, in order: the one given
+(``--tracking-uri``), ``MLFLOW_TRACKING_URI``, MLflow's own default (``sqlite:///mlflow.db``
+in the working directory). Before the first call to a remote server, MLflow's HTTP retry
+settings are bounded and the server's ``/health`` endpoint is probed a few times, so an
+unreachable server fails in seconds with one line naming the URI instead of retrying for
+minutes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from models.errors import TrackingUnavailableError
+
+log = logging.getLogger(__name__)
+
+#: bounded HTTP retry settings applied (unless already set) before talking to a server
+HTTP_RETRY_ENV = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+}
+#: connectivity probes before giving up, and the pause between them (s)
+PROBE_ATTEMPTS = 3
+PROBE_DELAY_S = 1.0
+PROBE_TIMEOUT_S = 3.0
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """The tracking URI to use: ``uri``, else ``MLFLOW_TRACKING_URI``, else MLflow's default."""
+    if uri:
+        return uri
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    import mlflow
+
+    return mlflow.get_tracking_uri()
+
+
+def bound_http_retries() -> dict[str, str]:
+    """Set MLflow's HTTP retry/timeout environment variables to bounded values.
+
+    Values the user already set are kept. Returns the settings in force.
+    """
+    for key, value in HTTP_RETRY_ENV.items():
+        os.environ.setdefault(key, value)
+    return {key: os.environ[key] for key in HTTP_RETRY_ENV}
+
+
+def is_remote(uri: str) -> bool:
+    """True for an ``http(s)://`` tracking server."""
+    return uri.startswith(("http://", "https://"))
+
+
+def check_tracking(uri: str, *, attempts: int = PROBE_ATTEMPTS, delay_s: float = PROBE_DELAY_S,
+                   timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Fail fast when the tracking store cannot be used.
+
+    A server (``http(s)://``) must answer ``GET <uri>/health`` within ``timeout_s`` seconds
+    in one of ``attempts`` tries spaced ``delay_s`` apart; a ``sqlite:///`` store must have an
+    existing directory for its file. Other schemes are left to MLflow.
+
+    Raises:
+        TrackingUnavailableError: one line naming the URI and what failed (exit 3).
+    """
+    if is_remote(uri):
+        url = uri.rstrip("/") + "/health"
+        reason = ""
+        for attempt in range(1, attempts + 1):
+            try:
+                with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+                    if 200 <= resp.status < 300:
+                        return
+                    reason = f"HTTP {resp.status}"
+            except urllib.error.HTTPError as exc:
+                reason = f"HTTP {exc.code}"
+            except (urllib.error.URLError, OSError) as exc:
+                reason = str(getattr(exc, "reason", exc))
+            log.info("tracking server %s not reachable (attempt %d/%d): %s", uri, attempt,
+                     attempts, reason)
+            if attempt < attempts:
+                time.sleep(delay_s)
+        raise TrackingUnavailableError(
+            f"{uri}: tracking server unreachable after {attempts} attempts ({reason}); "
+            f"expected a running MLflow server (check --tracking-uri / MLFLOW_TRACKING_URI)")
+    if uri.startswith("sqlite:///"):
+        db = Path(uri[len("sqlite:///"):])
+        if not db.parent.is_dir():
+            raise TrackingUnavailableError(
+                f"{uri}: tracking store directory {db.parent} does not exist; expected an "
+                f"existing directory for the sqlite file")
+
+
+@contextlib.contextmanager
+def tracking_uri(uri: str) -> Iterator[str]:
+    """Use ``uri`` for tracking and the registry inside the block, then restore the previous.
+
+    The previous URIs are restored exactly, including "unset" (MLflow's default).
+    """
+    import mlflow
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    prev_tracking = tracking_utils._tracking_uri
+    prev_registry = registry_utils._registry_uri
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield uri
+    finally:
+        mlflow.set_tracking_uri(prev_tracking)
+        registry_utils._registry_uri = prev_registry
+        # set_*_uri export the URI to the environment for subprocesses; undo that too.
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def package_version() -> str:
+    """Installed version of orecast (``0+unknown`` when not installed as a distribution)."""
+    try:
+        return metadata.version("orecast")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def git_commit(start: Path | None = None) -> str | None:
+    """The commit of the git checkout holding this package, or None (not a checkout, no git)."""
+    root = start or Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and len(commit) == 40 else None
+
+
+def provenance_tags() -> dict[str, str]:
+    """Run tags: package version, git commit (when available), python and mlflow versions."""
+    import platform
+
+    import mlflow
+
+    tags = {"orecast.version": package_version(), "python.version": platform.python_version(),
+            "mlflow.version": mlflow.__version__}
+    commit = git_commit()
+    if commit:
+        tags["mlflow.source.git.commit"] = commit
+        tags["orecast.git_commit"] = commit
+    return tags
+
+
+def history_to_input(history: pd.DataFrame) -> pd.DataFrame:
+    """The production frame as a flat table: ``month`` (YYYY-MM strings) + numeric columns.
+
+    Args:
+        history: production frame indexed by a monthly PeriodIndex.
+    Returns:
+        Frame with a ``month`` string column and the float contract columns present
+        (``gold_oz`` oz, ``*_t`` t, ...), one row per month; other columns dropped.
+    """
+    from models.schema import NUMERIC_COLUMNS
+
+    cols = [c for c in NUMERIC_COLUMNS if c in history.columns]
+    flat = history[cols].astype(float).reset_index(drop=True)
+    flat.insert(0, "month", [str(m) for m in history.index])
+    return flat
+
+
+def frame_sha256(history: pd.DataFrame) -> str:
+    """sha256 of the canonical CSV of ``history_to_input(history)`` (for in-memory data)."""
+    text = history_to_input(history).to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def data_digest(history: pd.DataFrame) -> str:
+    """The data's sha256: ``attrs["sha256"]`` (the file's bytes) or the frame's own digest."""
+    return str(history.attrs.get("sha256") or frame_sha256(history))
+
+
+def log_history_dataset(history: pd.DataFrame, *, name: str, source: str | None = None,
+                        context: str = "training") -> Any:
+    """Log the production history as an MLflow dataset input of the active run.
+
+    Args:
+        history: production frame (monthly PeriodIndex).
+        name: dataset name shown in MLflow (e.g. ``dynacor``).
+        source: where the data came from (file path or URL); defaults to ``attrs["source"]``.
+        context: input context tag (``training``).
+    Returns:
+        The ``mlflow.data`` PandasDataset logged; its digest is the first 32 hex digits of
+        ``data_digest(history)`` (MLflow stores at most 36 characters), the full sha256 is
+        in the run tag ``data.sha256``.
+    """
+    import mlflow
+    import mlflow.data
+
+    digest = data_digest(history)
+    with warnings.catch_warnings():
+        # A plain path or label as source is ambiguous to MLflow's source registry; it is
+        # recorded as given, which is what we want.
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = mlflow.data.from_pandas(
+            history_to_input(history),
+            source=source or str(history.attrs.get("source", "<memory>")),
+            targets="gold_oz", name=name, digest=digest[:32])
+    mlflow.log_input(dataset, context=context)
+    mlflow.set_tag("data.sha256", digest)
+    return dataset
+
+
+def log_table_csv(frame: pd.DataFrame, artifact_file: str) -> None:
+    """Log ``frame`` to the active run as a CSV artifact and as an MLflow table (JSON).
+
+    Args:
+        frame: any table; booleans and nullable columns are written as plain values.
+        artifact_file: path inside the run's artifacts ending in ``.csv``; the table view is
+            logged next to it with ``.json``.
+    """
+    import mlflow
+
+    mlflow.log_text(frame.to_csv(index=False, lineterminator="\n"), artifact_file)
+    plain = frame.astype(object).where(frame.notna(), None)
+    mlflow.log_table(plain, artifact_file[:-4] + ".json" if artifact_file.endswith(".csv")
+                     else artifact_file + ".json")

@@ -1,0 +1,497 @@
+"""A tracked training job: backtest the zoo, select a model, log it as pyfunc, register it.
+
+One parent MLflow run per job (params, provenance tags, the input dataset, the selection
+table and the backtest figures) and one nested child run per model family (its backtest
+metrics, per-origin table and figures). Metric ``annual_ape`` (and the other annual scores)
+are logged with ``step = months known``. The selected procedure is refitted on all data (its
+fitted state logged as JSON), logged as a models-from-code pyfunc, and registered last. The
+new version becomes ``champion`` only if it beats the current champion's spec backtested on
+the same origins in the same job; otherwise it becomes ``challenger``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.base import TARGET
+from models.errors import (
+    ModelDeclined,
+    ModelUnavailableError,
+    TrackingUnavailableError,
+    UsageError,
+)
+from models.pipeline import fit_model
+from models.zoo import model_names
+from training.backtest import (
+    GUIDANCE,
+    BacktestResult,
+    annual_totals_from_periods,
+    origins_for,
+    run_backtest,
+)
+from training.registry import (
+    DEFAULT_NAME,
+    AliasDecision,
+    champion_version,
+    decide_alias,
+    register,
+    version_spec,
+)
+from training.selection import Selection, select_model
+from training.spec import ModelSpec, fitted_summary
+from training.tracking import (
+    bound_http_retries,
+    check_tracking,
+    data_digest,
+    log_history_dataset,
+    log_table_csv,
+    package_version,
+    provenance_tags,
+    resolve_tracking_uri,
+    tracking_uri,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXPERIMENT = "orecast"
+DEFAULT_YEARS = (2017,)
+ANNUAL_STEP_METRICS = ("annual_ape", "annual_crps", "annual_cover50", "annual_cover80",
+                       "annual_cover90")
+
+
+@dataclass
+class TrainingData:
+    """What a job trains on.
+
+    Attributes:
+        history: production frame (monthly PeriodIndex, ``gold_oz`` oz).
+        periods: period totals (None when the data has none).
+        guidance: guidance announcements (None when none).
+        name: dataset name logged to MLflow.
+        source: where the data came from (file path or the embedded dataset).
+    """
+
+    history: pd.DataFrame
+    periods: pd.DataFrame | None
+    guidance: pd.DataFrame | None
+    name: str
+    source: str
+
+
+@dataclass
+class TrainResult:
+    """Outcome of ``train``.
+
+    Attributes:
+        tracking_uri: the store used.
+        experiment_id: MLflow experiment of the runs.
+        parent_run_id: the job's run.
+        child_run_ids: {model name: its child run id}.
+        backtest: the candidates' backtest.
+        selection: the selection (best name, comparison table).
+        spec: the selected procedure (name + params + provenance).
+        model_uri: URI of the logged pyfunc (``models:/<model id>``).
+        data_sha256: digest of the training data.
+        registered_name: registry name, or None when not registering.
+        version: the new version number, or None.
+        decision: the alias decision (champion / challenger and why), or None.
+    """
+
+    tracking_uri: str
+    experiment_id: str
+    parent_run_id: str
+    child_run_ids: dict[str, str]
+    backtest: BacktestResult
+    selection: Selection
+    spec: ModelSpec
+    model_uri: str
+    data_sha256: str
+    registered_name: str | None = None
+    version: str | None = None
+    decision: AliasDecision | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def alias(self) -> str | None:
+        """``champion`` or ``challenger`` (None when not registered)."""
+        return self.decision.alias if self.decision else None
+
+
+def load_training_data(data: str | Path | pd.DataFrame | None = None, *,
+                       periods: pd.DataFrame | None = None,
+                       guidance: pd.DataFrame | None = None) -> TrainingData:
+    """The job's data: the embedded Dynacor dataset by default, a production file, or a frame.
+
+    Args:
+        data: None (embedded dataset, with its periods and guidance), a CSV/Parquet path, or
+            a validated production frame.
+        periods, guidance: override / supply period totals and guidance.
+    Raises:
+        DataValidationError: the file is not a valid production history.
+    """
+    if data is None:
+        from models.datasets import dynacor
+
+        ds = dynacor()
+        return TrainingData(ds.monthly, ds.periods if periods is None else periods,
+                            ds.guidance if guidance is None else guidance, ds.name,
+                            str(ds.monthly.attrs.get("source", ds.name)))
+    if isinstance(data, pd.DataFrame):
+        source = str(data.attrs.get("source", "<memory>"))
+        return TrainingData(data, periods, guidance, "history", source)
+    from models.data import load_production
+
+    history = load_production(data)
+    return TrainingData(history, periods, guidance, Path(data).stem, str(data))
+
+
+def available_models() -> list[str]:
+    """Zoo names whose module imports (all of them in a complete install)."""
+    import importlib.util
+
+    from models import zoo
+
+    names = []
+    for name in model_names():
+        module = zoo._ZOO[name].split(":")[0]
+        if importlib.util.find_spec(module) is not None:
+            names.append(name)
+        else:
+            log.warning("train: model %s unavailable (module %s missing); skipped", name, module)
+    return names
+
+
+def scores_by_origin(per_origin: pd.DataFrame, model: str, metric: str) -> pd.Series:
+    """``metric`` of ``model`` at its ok origins with a finite score, indexed by (year, as_of)."""
+    rows = per_origin.loc[(per_origin["model"] == model) & (per_origin["status"] == "ok")]
+    s = rows.set_index(["year", "as_of"])[metric].astype(float)
+    return s[np.isfinite(s.to_numpy())]
+
+
+def compare_on_common_origins(new: pd.Series, champion: pd.Series) -> tuple[float, float, int]:
+    """Mean scores of two models over the origins both forecast (lower is better).
+
+    Returns:
+        (new mean, champion mean, number of common origins); the champion's mean is NaN
+        when there is no common origin.
+    """
+    common = new.index.intersection(champion.index)
+    if len(common) == 0:
+        return float(new.mean()) if len(new) else math.nan, math.nan, 0
+    return float(new.loc[common].mean()), float(champion.loc[common].mean()), len(common)
+
+
+def _log_child(result: BacktestResult, model: str, spec: ModelSpec, parent_tags: dict,
+               figures: bool) -> str:
+    import mlflow
+    from matplotlib.figure import Figure
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    from training.backtest import summarise
+    from training.figures import annual_error_figure, coverage_figure
+
+    po = result.per_origin
+    mine = po.loc[po["model"] == model]
+    # The parent's experiment, explicitly: no global active experiment is set.
+    experiment_id = mlflow.active_run().info.experiment_id
+    with mlflow.start_run(run_name=model, nested=True, experiment_id=experiment_id) as child:
+        mlflow.set_tags({**parent_tags, "orecast.role": "candidate", "orecast.model": model})
+        mlflow.log_params({"model": model, "spec_digest": spec.digest[:12],
+                           **{f"param.{k}": v for k, v in spec.params.items()}})
+        ok = mine.loc[mine["status"] == "ok"]
+        summary = result.summary.loc[result.summary["model"] == model]
+        now = int(time.time() * 1000)
+        batch = []
+        for row in summary.itertuples(index=False):
+            if row.n_origins == 0:
+                continue
+            for name in ANNUAL_STEP_METRICS:
+                value = float(getattr(row, name))
+                if math.isfinite(value):
+                    batch.append(Metric(name, value, now, int(row.months_known)))
+        totals = {"n_origins_ok": float(len(ok)), "n_origins_declined": float(len(mine) - len(ok))}
+        for name in ("annual_ape", "annual_crps", "monthly_mae", "monthly_crps"):
+            v = ok[name].astype(float)
+            if v.notna().any():
+                totals[f"mean_{name}"] = float(v.mean())
+        for lv in (50, 80, 90):
+            v = ok[f"annual_cover{lv}"].astype(float)
+            if v.notna().any():
+                totals[f"coverage{lv}"] = float(v.mean())
+        batch += [Metric(k, v, now, 0) for k, v in totals.items()]
+        # One request for all metrics: a metric per call costs a round trip (or commit) each.
+        MlflowClient().log_batch(child.info.run_id, metrics=batch)
+        log_table_csv(mine, "backtest/per_origin.csv")
+        declined = mine.loc[mine["status"] != "ok", ["as_of", "reason"]]
+        if len(declined):
+            mlflow.log_text(declined.to_csv(index=False, lineterminator="\n"),
+                            "backtest/declined.csv")
+            mlflow.set_tag("orecast.declined_reason", str(declined["reason"].iloc[-1])[:500])
+        if len(ok) and figures:
+            with_guidance = po.loc[po["model"].isin([model, GUIDANCE])]
+            figs: dict[str, Figure] = {
+                "annual_error_by_months_known": annual_error_figure(summarise(with_guidance)),
+                "interval_coverage": coverage_figure(with_guidance)}
+            for stem, fig in figs.items():
+                mlflow.log_figure(fig, f"figures/{stem}.png")
+        return child.info.run_id
+
+
+def _champion_scores(name: str, data: TrainingData, years: Sequence[int],
+                     candidates: Mapping[str, ModelSpec], result: BacktestResult,
+                     metric: str, backtest_kw: dict) -> tuple[ModelSpec | None, pd.Series | None,
+                                                             Any]:
+    """The current champion's spec and its scores on this job's origins (None if no champion)."""
+    mv = champion_version(name)
+    if mv is None:
+        return None, None, None
+    try:
+        spec = version_spec(name, mv.version)
+        spec.build()
+    except ModelUnavailableError as exc:
+        log.warning("train: champion %s v%s cannot be rebuilt (%s); it cannot be compared",
+                    name, mv.version, exc)
+        return None, pd.Series(dtype=float), mv
+    same = [m for m, s in candidates.items() if s.same_procedure(spec)]
+    if same:
+        return spec, scores_by_origin(result.per_origin, same[0], metric), mv
+    log.info("train: backtesting champion %s v%s (%s) on this job's origins", name, mv.version,
+             spec.label)
+    champ = run_backtest(data.history, [spec.name], years, model_params={spec.name: spec.params},
+                         **backtest_kw)
+    return spec, scores_by_origin(champ.per_origin, spec.name, metric), mv
+
+
+def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str] | None = None,
+          years: Sequence[int] = DEFAULT_YEARS, experiment: str = DEFAULT_EXPERIMENT,
+          register_as: str | None = DEFAULT_NAME, tracking: str | None = None,
+          n_paths: int = 1000, seed: int = 0, metric: str = "annual_crps",
+          monthly_h: int = 3, n_jobs: int = 1, model_params: Mapping[str, dict] | None = None,
+          periods: pd.DataFrame | None = None, guidance: pd.DataFrame | None = None,
+          figures: bool = True, progress: bool = False) -> TrainResult:
+    """Run one tracked training job (see the module docstring).
+
+    Args:
+        data: None (embedded Dynacor data), a production CSV/Parquet path, or a frame.
+        models: zoo names to backtest (default: every available zoo model).
+        years: target years of the rolling-origin backtest (origins Dec Y-1 .. Nov Y).
+        experiment: MLflow experiment name (ignored inside ``mlflow run``, which owns the run).
+        register_as: registered model name, or None to log without registering.
+        tracking: tracking URI (default ``MLFLOW_TRACKING_URI`` or MLflow's default).
+        n_paths: sample paths per backtest forecast.
+        seed: base seed (same data + seed -> same metrics and forecasts).
+        metric: selection loss (``annual_crps`` in oz by default; lower is better).
+        monthly_h: months after each origin scored month by month.
+        n_jobs: backtest worker processes.
+        model_params: {model name: constructor params}.
+        periods, guidance: override the data's period totals / guidance.
+        figures: log the backtest figures (parent and child runs); rendering them is the
+            slowest part of logging.
+        progress: show a progress bar over the backtest fits.
+    Returns:
+        TrainResult.
+    Raises:
+        TrackingUnavailableError: the tracking store cannot be reached (exit 3); nothing is
+            registered in that case.
+        DataValidationError, UsageError: bad data, unknown model or metric.
+    """
+    uri = resolve_tracking_uri(tracking)
+    bound_http_retries()
+    check_tracking(uri)
+    data_ = load_training_data(data, periods=periods, guidance=guidance)
+    names = list(models) if models else available_models()
+    candidates = {m: ModelSpec.for_name(m, (model_params or {}).get(m)) for m in names}
+    try:
+        with tracking_uri(uri):
+            return _train(uri, data_, candidates, list(years), experiment, register_as,
+                          n_paths=n_paths, seed=seed, metric=metric, monthly_h=monthly_h,
+                          n_jobs=n_jobs, figures=figures, progress=progress)
+    except TrackingUnavailableError:
+        raise
+    except Exception as exc:
+        from mlflow.exceptions import MlflowException
+
+        if isinstance(exc, MlflowException | OSError):
+            try:
+                check_tracking(uri, attempts=1)
+            except TrackingUnavailableError as down:
+                raise down from exc
+        raise
+
+
+def _experiment_id(name: str) -> str:
+    """Id of experiment ``name``, created if needed (no global "active experiment" is set).
+
+    Raises:
+        UsageError: the experiment exists but was deleted.
+    """
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(name)
+    if exp is None:
+        return client.create_experiment(name)
+    if exp.lifecycle_stage != "active":
+        raise UsageError(f"--experiment: {name!r} was deleted; expected an active experiment "
+                         f"(restore it or choose another name)")
+    return exp.experiment_id
+
+
+def _log_params_once(run_id: str, params: Mapping[str, Any]) -> None:
+    """Log params; inside ``mlflow run`` the project already logged its own parameters, and
+    MLflow refuses to change a param, so a clashing value goes under ``orecast.<key>``."""
+    import mlflow
+
+    existing = mlflow.get_run(run_id).data.params
+    out = {}
+    for key, value in params.items():
+        if key in existing and existing[key] != str(value):
+            key = f"orecast.{key}"
+        if existing.get(key) != str(value):
+            out[key] = value
+    mlflow.log_params(out)
+
+
+def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years: list[int],
+           experiment: str, register_as: str | None, *, n_paths: int, seed: int, metric: str,
+           monthly_h: int, n_jobs: int, figures: bool, progress: bool) -> TrainResult:
+    import mlflow
+
+    history = data.history
+    digest = data_digest(history)
+    annual_actuals = annual_totals_from_periods(data.periods) if data.periods is not None else None
+    origins = origins_for(years, history, annual_actuals)
+    backtest_kw = {"periods": data.periods, "guidance": data.guidance,
+                   "annual_actuals": annual_actuals, "n_paths": n_paths, "seed": seed,
+                   "monthly_h": monthly_h, "n_jobs": n_jobs}
+    # Inside ``mlflow run`` the project owns the run (MLFLOW_RUN_ID) and its experiment.
+    experiment_id = None if os.environ.get("MLFLOW_RUN_ID") else _experiment_id(experiment)
+    tags = provenance_tags()
+    with mlflow.start_run(run_name="train", experiment_id=experiment_id) as parent:
+        mlflow.set_tags({**tags, "orecast.role": "training", "data.name": data.name})
+        _log_params_once(parent.info.run_id, {
+            "models": ",".join(candidates), "years": ",".join(map(str, years)),
+            "n_origins": len(origins),
+            "origins": ",".join(str(o) for o in origins)[:6000] or "-",
+            "n_paths": n_paths, "seed": seed, "selection_metric": metric,
+            "monthly_h": monthly_h, "data_source": data.source,
+            "register_as": register_as or "-"})
+        log_history_dataset(history, name=data.name, source=data.source)
+
+        result = run_backtest(history, list(candidates), years,
+                              model_params={m: s.params for m, s in candidates.items()},
+                              progress=progress, **backtest_kw)
+        child_ids = {m: _log_child(result, m, candidates[m], tags, figures) for m in candidates}
+        log_table_csv(result.summary, "backtest/summary.csv")
+        log_table_csv(result.per_origin, "backtest/per_origin.csv")
+        if figures:
+            for stem, fig in result.figures().items():
+                mlflow.log_figure(fig, f"figures/{stem}.png")
+        g = scores_by_origin(result.per_origin, GUIDANCE, metric)
+        if len(g):
+            mlflow.log_metric(f"guidance_mean_{metric}", float(g.mean()))
+
+        selection = select_model(result, metric)
+        log_table_csv(selection.table, "selection/table.csv")
+        best = selection.best
+        best_scores = scores_by_origin(result.per_origin, best, metric)
+        score = float(selection.table.set_index("model").loc[best, "score"])
+        spec = ModelSpec(best, candidates[best].params, {
+            "data_name": data.name, "data_sha256": digest, "data_source": data.source,
+            "selection_metric": metric, "selection_score": score,
+            "origins": [str(o) for o in origins], "n_paths": n_paths, "seed": seed,
+            "candidates": list(candidates), "orecast_version": package_version(),
+            "git_commit": tags.get("orecast.git_commit"), "parent_run_id": parent.info.run_id})
+        mlflow.set_tags({"orecast.selected": best, "orecast.spec": spec.label})
+        mlflow.log_metric(f"selected_mean_{metric}", score)
+
+        decision = None
+        champ_mv = None
+        if register_as:
+            champ_spec, champ_scores, champ_mv = _champion_scores(
+                register_as, data, years, candidates, result, metric, backtest_kw)
+            if champ_scores is None:
+                new_mean, champ_mean, n_common = float(best_scores.mean()), None, len(best_scores)
+            else:
+                new_mean, champ_mean, n_common = compare_on_common_origins(best_scores,
+                                                                           champ_scores)
+            decision = decide_alias(metric, new_mean, champ_mean, n_common)
+            mlflow.set_tags({"orecast.alias_decision": decision.alias,
+                             "orecast.alias_reason": decision.reason[:500]})
+            mlflow.log_metric(f"compared_mean_{metric}", new_mean)
+            if champ_mean is not None and math.isfinite(champ_mean):
+                mlflow.log_metric(f"champion_mean_{metric}", champ_mean)
+            if champ_spec is not None:
+                mlflow.set_tag("orecast.champion_spec", champ_spec.label)
+
+        with tempfile.TemporaryDirectory() as tmp:
+            model_info = _refit_and_log(spec, data, Path(tmp), seed)
+
+        version = None
+        if register_as and decision is not None:
+            version_tags = {
+                "metric": metric, metric: score, f"compared_{metric}": decision.score,
+                "n_origins_compared": decision.n_origins, "data_sha256": digest,
+                "data_name": data.name, "model": best, "spec": spec.label,
+                "origins": ",".join(str(o) for o in origins)[:4000],
+                "n_paths": n_paths, "seed": seed, "parent_run_id": parent.info.run_id,
+                "orecast_version": package_version()}
+            for col in ("annual_ape", "annual_cover80"):
+                v = scores_by_origin(result.per_origin, best, col)
+                if len(v):
+                    version_tags[f"mean_{col}"] = float(v.mean())
+            if decision.champion_score is not None:
+                version_tags[f"champion_{metric}"] = decision.champion_score
+                version_tags["champion_version"] = champ_mv.version if champ_mv else "-"
+            mv = register(model_info.model_uri, register_as, decision.alias, version_tags)
+            version = str(mv.version)
+            mlflow.set_tags({"orecast.registered": f"{register_as}/{version}",
+                             "orecast.alias": decision.alias})
+        experiment_id = parent.info.experiment_id
+        parent_id = parent.info.run_id
+    return TrainResult(tracking_uri=uri, experiment_id=experiment_id, parent_run_id=parent_id,
+                       child_run_ids=child_ids, backtest=result, selection=selection, spec=spec,
+                       model_uri=model_info.model_uri, data_sha256=digest,
+                       registered_name=register_as if version else None, version=version,
+                       decision=decision, metrics={metric: score})
+
+
+def _refit_and_log(spec: ModelSpec, data: TrainingData, workdir: Path, seed: int) -> Any:
+    """Refit the selected spec on all data (fitted state logged as JSON), then log the pyfunc.
+
+    The fitted state documents what the procedure learns from the full history and checks
+    that it produces finite, non-negative paths; the served model refits at predict time on
+    the history it is given (cut at as-of).
+    """
+    import mlflow
+
+    from training.pyfunc_model import log_forecast_model
+
+    model = spec.build()
+    try:
+        fit_model(model, data.history, periods=data.periods)
+    except ModelDeclined as exc:
+        raise ModelUnavailableError(f"{spec.label}: cannot be refitted on all data: {exc}"
+                                    ) from None
+    paths = model.sample_paths(12, 500, seed)
+    if not (np.all(np.isfinite(paths)) and np.all(paths >= 0)):
+        raise ModelUnavailableError(f"{spec.label}: refit on all data gives invalid paths")
+    summary = fitted_summary(model)
+    summary["check"] = {"horizon_months": 12, "n_paths": 500, "seed": seed,
+                        "mean_next12_oz": float(paths.sum(axis=1).mean()),
+                        "last_month": str(data.history[TARGET].last_valid_index())}
+    mlflow.log_dict(summary, "refit/fitted_summary.json")
+    mlflow.log_dict(spec.to_dict(), "refit/spec.json")
+    return log_forecast_model(spec, data.history, workdir, periods=data.periods)
