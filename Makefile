@@ -4,6 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 DEMO   ?= demo-out
+DEMO_DIR = $(DEMO)
 
 .PHONY: demo test lint venv clean
 
@@ -16,8 +17,16 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 demo: venv
-	$(BIN)/orecast forecast --as-of 2017-06 --guidance-range 88000:92000 --out $(DEMO)/forecast-2017-06
-	@echo "results: $(abspath $(DEMO))/forecast-2017-06 (annual.json, monthly.csv, quarterly.csv, fan_chart.png)"
+	# Train on the embedded Dynacor data: backtest the zoo on 2017, register the winner as
+	# models:/orecast@champion in a local MLflow store, then publish June 2017 with it.
+	mkdir -p $(DEMO)
+	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db \
+	  $(abspath $(BIN))/orecast train --experiment orecast-demo --years 2017
+	MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db \
+	  $(BIN)/orecast publish --as-of 2017-06 --out $(DEMO)/publications
+	@echo
+	@echo "published: $(abspath $(DEMO))/publications/latest/ (report.html, annual.json, monthly.csv, ...)"
+	@echo "MLflow UI: MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db $(BIN)/mlflow ui"
 
 lint: venv
 	$(BIN)/ruff check .
