@@ -1,0 +1,448 @@
+"""Bulk forecasting of many monthly series: serially, on local processes or on dask.distributed.
+
+Input is the long many-series format ``series_id, timestamp, value`` (+ optional numeric
+exogenous columns, passed to the models by name), CSV or Parquet, gzip allowed. Each series
+becomes a production frame (``value`` -> ``gold_oz``, monthly PeriodIndex ``month``; a month
+missing between the first and last timestamp is a NaN row) and is forecast by one model of
+the zoo (or ``auto``). Values must be non-negative: sample paths are clipped at 0 as for
+ounces, so bulk forecasting is for non-negative quantities.
+
+Output, one row per series and month ahead: ``series_id, horizon, timestamp, forecast, p10,
+p50, p90``. ``forecast`` is the model's analytic point forecast when it has one
+(``point_forecast``), else the mean of its sample paths; p10/p50/p90 always come from the
+paths. A series whose model fails gets a fallback (seasonal naive, or naive when even that
+cannot be fitted) and a row in ``failures.csv`` next to the output.
+
+Determinism: every series draws its paths from its own seed, a stable hash of (seed,
+series_id), so results do not depend on the backend, the number of workers or the chunking.
+Work is shipped in chunks of series; a chunk returns only its summary rows, never paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from models.base import TARGET, ForecastModel
+from models.errors import DataValidationError, UsageError
+from models.pipeline import history_for
+
+log = logging.getLogger(__name__)
+
+REQUIRED = ("series_id", "timestamp", "value")
+OUTPUT_COLUMNS = ("series_id", "horizon", "timestamp", "forecast", "p10", "p50", "p90")
+FAILURE_COLUMNS = ("series_id", "model", "fallback", "reason")
+_MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class BulkConfig:
+    """What to forecast: model name, months ahead, season length, paths and root seed."""
+
+    horizon: int
+    model: str = "auto"
+    season_length: int = 12
+    n_paths: int = 1000
+    seed: int = 0
+    model_params: dict = field(default_factory=dict)
+
+
+@dataclass
+class BulkResult:
+    """Forecast rows (``OUTPUT_COLUMNS``) and failure rows (``FAILURE_COLUMNS``)."""
+
+    forecasts: pd.DataFrame
+    failures: pd.DataFrame
+
+
+# -- reading -----------------------------------------------------------------------------
+def _problem(source: str, row: int, name: str, expected: str) -> str:
+    return f"{source}:{row}: {name}: {expected}"
+
+
+def _parse_months(raw: pd.Series) -> pd.Series:
+    """Monthly periods from YYYY-MM or YYYY-MM-DD text, dates or periods; NaT if unparsable."""
+    if isinstance(raw.dtype, pd.PeriodDtype):
+        return raw.dt.asfreq("M")
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return raw.dt.tz_localize(None).dt.to_period("M") if raw.dt.tz else \
+            raw.dt.to_period("M")
+    text = raw.astype("string").str.strip()
+    ok = text.str.fullmatch(r"\d{4}-\d{1,2}(-\d{1,2})?").fillna(False).astype(bool)
+    parts = text.where(ok).str.split("-", expand=True)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="period[M]")
+    if not ok.any():
+        return out
+    year = pd.to_numeric(parts[0], errors="coerce")
+    month = pd.to_numeric(parts[1], errors="coerce")
+    valid = ok & month.between(1, 12)
+    if parts.shape[1] > 2:
+        has_day = parts[2].notna()
+        dates = pd.to_datetime(text.where(has_day & valid), format="%Y-%m-%d", errors="coerce")
+        valid &= ~has_day | dates.notna()
+    ym = (year.where(valid) - 1970) * 12 + month.where(valid) - 1
+    out[valid] = pd.PeriodIndex.from_ordinals(ym[valid].astype("int64").to_numpy(), freq="M")
+    return out
+
+
+def _numeric(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Floats of a column (empty = NaN) and the mask of cells that are not numbers."""
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.astype(float)
+        return values, pd.Series(~np.isfinite(values) & values.notna(), index=raw.index)
+    text = raw.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    values = pd.to_numeric(text.where(~empty), errors="coerce").astype(float)
+    bad = (~empty & values.isna()) | ~np.isfinite(values.fillna(0.0))
+    return values, bad
+
+
+def read_series(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Read and validate a long many-series file.
+
+    Args:
+        path: CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``, ``.pq``) file.
+    Returns:
+        Frame with columns ``series_id`` (str), ``month`` (Period[M]), ``value`` (float >= 0,
+        NaN = missing) and the numeric exogenous columns, in file order; and the names of
+        those exogenous columns (text columns such as a category are ignored).
+    Raises:
+        DataValidationError: one line ``<file>:<row>: <field>: expected ...`` per problem
+            (rows are CSV line numbers with the header on line 1, or 1-based Parquet rows).
+    """
+    source = str(path)
+    name = Path(source).name.lower()
+    is_parquet = name.endswith((".parquet", ".pq"))
+    if not is_parquet and not name.endswith((".csv", ".csv.gz")):
+        raise DataValidationError(_problem(source, 0, "file", "expected a .csv, .csv.gz or "
+                                           ".parquet file"))
+    try:
+        if is_parquet:
+            raw = pd.read_parquet(source)
+            first_row = 1
+        else:
+            raw = pd.read_csv(source, dtype=str, keep_default_na=False,
+                              skip_blank_lines=False, encoding="utf-8-sig")
+            first_row = 2
+    except FileNotFoundError:
+        raise DataValidationError(_problem(source, 0, "file", "expected an existing file, "
+                                           "found none")) from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure means an unreadable file
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataValidationError(_problem(source, 0, "file", f"expected a readable "
+                                           f"{'Parquet' if is_parquet else 'CSV'} file, "
+                                           f"found {type(exc).__name__}: {reason}")) from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    raw.index = pd.RangeIndex(first_row, first_row + len(raw))
+    header = 0 if is_parquet else 1
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise DataValidationError([_problem(source, header, c, "expected a column named "
+                                            f"{c!r}, found none") for c in missing])
+    if not is_parquet:
+        blank = (raw.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1)
+        raw = raw.loc[~blank]
+    if raw.empty:
+        raise DataValidationError(_problem(source, header + 1, "data",
+                                           "expected at least one row, found none"))
+    problems: list[tuple[int, str, str]] = []
+
+    def flag(mask: pd.Series, col: str, expected: str) -> None:
+        for row in mask.index[mask.to_numpy()][:_MAX_PROBLEMS]:
+            problems.append((int(row), col, f"expected {expected}, found "
+                             f"{str(raw.at[row, col])[:40]!r}"))
+
+    sid = raw["series_id"].astype("string").str.strip()
+    flag(sid.isna() | (sid == ""), "series_id", "a series name")
+    month = _parse_months(raw["timestamp"])
+    flag(month.isna(), "timestamp", "a month YYYY-MM or a date YYYY-MM-DD")
+    value, bad = _numeric(raw["value"])
+    flag(bad, "value", "a number (empty = missing)")
+    flag(value < 0, "value", "a number >= 0 (bulk forecasts are for non-negative quantities)")
+    out = pd.DataFrame({"series_id": sid, "month": month, "value": value})
+    exog = []
+    for col in raw.columns:
+        if col in REQUIRED or not col:
+            continue
+        values, bad = _numeric(raw[col])
+        if bad.any() and values.notna().sum() == 0:
+            log.info("%s: column %r is not numeric; ignored", source, col)
+            continue
+        flag(bad, col, "a number (empty = missing)")
+        out[col] = values
+        exog.append(col)
+    dup = out.duplicated(["series_id", "month"]) & out["month"].notna()
+    flag(dup, "timestamp", "each month once per series")
+    if problems:
+        problems.sort()
+        raise DataValidationError([_problem(source, r, c, e)
+                                   for r, c, e in problems[:_MAX_PROBLEMS]])
+    return out.reset_index(drop=True), exog
+
+
+# -- one series --------------------------------------------------------------------------
+def series_seed(seed: int, series_id: str) -> int:
+    """A 64-bit seed from (root seed, series id) by BLAKE2b: stable across processes and runs."""
+    digest = hashlib.blake2b(f"{seed}\x1f{series_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def make_bulk_model(config: BulkConfig) -> ForecastModel:
+    """An unfitted model: ``auto``, a zoo name or one of auto's members (``theta_ses``,
+    ``damped``, ``ses``, ``naive``), given the season length when it takes one.
+
+    Raises:
+        UsageError: unknown model name.
+    """
+    from models.auto import Auto, member_class
+
+    cls = Auto if config.model == "auto" else member_class(config.model)
+    params = dict(config.model_params)
+    if "season_length" in cls._param_names():
+        params.setdefault("season_length", config.season_length)
+    return cls(**params)
+
+
+def history_frame(rows: pd.DataFrame, exog: list[str]) -> pd.DataFrame:
+    """One series' rows as a production frame: contiguous monthly index, ``gold_oz`` + exog.
+
+    The frame runs from the first to the last month with an observed value (leading and
+    trailing empty months are dropped, so the forecast starts after the last observation);
+    months missing in between are NaN rows. A series with no observed value keeps its rows.
+    """
+    rows = rows.sort_values("month")
+    observed = rows["value"].notna().to_numpy()
+    if observed.any():
+        first, last = np.flatnonzero(observed)[[0, -1]]
+        rows = rows.iloc[first:last + 1]
+    idx = pd.period_range(rows["month"].iloc[0], rows["month"].iloc[-1], freq="M", name="month")
+    frame = pd.DataFrame({TARGET: rows["value"].to_numpy()} |
+                         {c: rows[c].to_numpy() for c in exog},
+                         index=pd.PeriodIndex(rows["month"], name="month"))
+    return frame.reindex(idx)
+
+
+def point_and_paths(model: ForecastModel, horizon: int, n_paths: int,
+                    seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Point forecast (analytic if the model has ``point_forecast``, else the path mean).
+
+    Returns:
+        point (horizon,) and paths (n_paths, horizon), same unit as the data, >= 0.
+    """
+    paths = model.sample_paths(horizon, n_paths, seed)
+    if hasattr(model, "point_forecast"):
+        point = np.maximum(np.asarray(model.point_forecast(horizon), dtype=float), 0.0)
+        if point.shape != (horizon,) or not np.all(np.isfinite(point)):
+            raise FloatingPointError(f"{model.name} gave a non-finite point forecast")
+    else:
+        point = paths.mean(axis=0)
+    return point, paths
+
+
+def _fallback(history: pd.DataFrame, config: BulkConfig, seed: int
+              ) -> tuple[str, np.ndarray, np.ndarray]:
+    from models.naive import Naive
+    from models.seasonal_naive import SeasonalNaive
+
+    last_error: Exception | None = None
+    for model in (SeasonalNaive(season_length=config.season_length), Naive()):
+        try:
+            model.fit(history_for(model, history))
+            return (model.name, *point_and_paths(model, config.horizon, config.n_paths, seed))
+        except Exception as exc:  # noqa: BLE001 - try the next, simpler fallback
+            last_error = exc
+    raise ValueError(f"no fallback could be fitted: {last_error}")
+
+
+def forecast_series(series_id: str, history: pd.DataFrame, config: BulkConfig
+                    ) -> tuple[pd.DataFrame, dict | None]:
+    """Forecast one series; on any failure use the fallback and describe the failure.
+
+    Returns:
+        rows (``OUTPUT_COLUMNS``, ``config.horizon`` of them; NaN forecasts when not even
+        the naive model fits, e.g. no observed value) and a failure record or None.
+    """
+    seed = series_seed(config.seed, series_id)
+    failure = None
+    try:
+        model = make_bulk_model(config)
+        model.fit(history_for(model, history))
+        point, paths = point_and_paths(model, config.horizon, config.n_paths, seed)
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one bad series must not stop the batch
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        log.debug("series %s: %s failed (%s); falling back", series_id, config.model, reason)
+        try:
+            fallback, point, paths = _fallback(history, config, seed)
+        except ValueError as exc2:
+            fallback, point = "none", np.full(config.horizon, np.nan)
+            paths = np.full((1, config.horizon), np.nan)
+            reason = f"{reason}; {exc2}"
+        failure = {"series_id": series_id, "model": config.model, "fallback": fallback,
+                   "reason": reason}
+    q = np.quantile(paths, (0.10, 0.50, 0.90), axis=0)
+    months = pd.period_range(history.index[-1] + 1, periods=config.horizon, freq="M")
+    rows = pd.DataFrame({"series_id": series_id, "horizon": np.arange(1, config.horizon + 1),
+                         "timestamp": months.strftime("%Y-%m"), "forecast": point,
+                         "p10": q[0], "p50": q[1], "p90": q[2]})
+    return rows, failure
+
+
+def forecast_chunk(chunk: pd.DataFrame, exog: list[str], config: BulkConfig
+                   ) -> tuple[pd.DataFrame, list[dict]]:
+    """Forecast every series of a chunk (rows of ``read_series`` output, whole series).
+
+    Runs with one BLAS thread: parallelism comes from the workers, and one thread keeps
+    the arithmetic identical on every backend.
+    """
+    from threadpoolctl import threadpool_limits
+
+    out, failures = [], []
+    with threadpool_limits(1):
+        for sid, rows in chunk.groupby("series_id", sort=False):
+            frame, failure = forecast_series(str(sid), history_frame(rows, exog), config)
+            out.append(frame)
+            if failure is not None:
+                failures.append(failure)
+    return pd.concat(out, ignore_index=True), failures
+
+
+# -- many series -------------------------------------------------------------------------
+def chunks_of(frame: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """Successive frames holding ``chunk_size`` whole series each, in order of first appearance."""
+    codes, _ = pd.factorize(frame["series_id"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    codes_sorted = codes[order]
+    n_series = int(codes.max()) + 1 if codes.size else 0
+    bounds = np.searchsorted(codes_sorted, np.arange(0, n_series + chunk_size, chunk_size))
+    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+        if b > a:
+            yield frame.iloc[order[a:b]]
+
+
+def default_chunk_size(n_series: int, workers: int) -> int:
+    """About eight chunks per worker, between 1 and 200 series: small overhead, balanced load."""
+    return max(1, min(200, math.ceil(n_series / (8 * max(workers, 1)))))
+
+
+def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
+             backend: str = "serial", workers: int = 1, scheduler: str | None = None,
+             chunk_size: int | None = None,
+             progress: Callable[[int], None] | None = None) -> BulkResult:
+    """Forecast every series of ``frame`` (as returned by ``read_series``).
+
+    Args:
+        frame: long frame ``series_id, month, value`` + ``exog`` columns.
+        exog: exogenous column names passed to the models.
+        config: model, horizon, paths and seed.
+        backend: ``serial``, ``processes`` (joblib, ``workers`` processes) or ``dask``
+            (a LocalCluster of ``workers`` processes, or the cluster at ``scheduler``).
+        workers: number of worker processes for ``processes`` and a local dask cluster.
+        scheduler: address ``tcp://host:port`` of a running dask scheduler.
+        chunk_size: series per chunk (default ``default_chunk_size``).
+        progress: called with the number of series finished after each chunk.
+    Returns:
+        BulkResult with rows in input order of series, horizon ascending.
+    """
+    n_series = int(frame["series_id"].nunique())
+    size = chunk_size or default_chunk_size(n_series, workers)
+    chunks = chunks_of(frame, size)
+    tick = progress or (lambda n: None)
+    results: list[tuple[pd.DataFrame, list[dict]]]
+    if backend == "serial":
+        results = []
+        for chunk in chunks:
+            results.append(forecast_chunk(chunk, exog, config))
+            tick(int(chunk["series_id"].nunique()))
+    elif backend == "processes":
+        from joblib import Parallel, delayed
+
+        results = []
+        par = Parallel(n_jobs=workers, return_as="generator")
+        for res in par(delayed(forecast_chunk)(c, exog, config) for c in chunks):
+            results.append(res)
+            tick(int(res[0]["series_id"].nunique()))
+    elif backend == "dask":
+        results = _run_dask(list(chunks), exog, config, workers, scheduler, tick)
+    else:
+        raise UsageError(f"--backend: expected serial, processes or dask, found {backend!r}")
+    forecasts = pd.concat([r[0] for r in results], ignore_index=True) if results else \
+        pd.DataFrame(columns=list(OUTPUT_COLUMNS))
+    failures = pd.DataFrame([f for r in results for f in r[1]], columns=list(FAILURE_COLUMNS))
+    return BulkResult(forecasts, failures)
+
+
+def _run_dask(chunks: list[pd.DataFrame], exog: list[str], config: BulkConfig, workers: int,
+              scheduler: str | None, tick: Callable[[int], None]
+              ) -> list[tuple[pd.DataFrame, list[dict]]]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            futures = [client.submit(forecast_chunk, c, exog, config, pure=False)
+                       for c in chunks]
+            position = {f.key: i for i, f in enumerate(futures)}
+            results: list = [None] * len(futures)
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[position[fut.key]] = res
+                tick(int(res[0]["series_id"].nunique()))
+                fut.release()
+            return results
+    except OSError as exc:
+        raise UsageError(f"--scheduler: cannot reach dask scheduler {scheduler!r}: "
+                         f"{exc}") from None
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+# -- writing -----------------------------------------------------------------------------
+def _atomic_write(df: pd.DataFrame, path: Path) -> None:
+    name = path.name.lower()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        if name.endswith((".parquet", ".pq")):
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, compression="gzip" if name.endswith(".gz") else None)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_result(result: BulkResult, output: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write forecasts to ``output`` (.csv, .csv.gz, .parquet) and ``failures.csv`` beside it.
+
+    Each file is written to a temporary file in the same folder, then renamed over the
+    target, so a reader never sees half a file. ``failures.csv`` is always written (header
+    only when nothing fell back), so a stale one never survives a new run.
+
+    Returns:
+        The two paths written.
+    """
+    out = Path(output)
+    if not out.name.lower().endswith((".csv", ".csv.gz", ".parquet", ".pq")):
+        raise UsageError(f"--output: expected a .csv, .csv.gz or .parquet file, found {out}")
+    if not out.parent.is_dir():
+        raise UsageError(f"--output: folder {out.parent} does not exist")
+    failures = out.parent / "failures.csv"
+    _atomic_write(result.forecasts, out)
+    _atomic_write(result.failures, failures)
+    return out, failures

@@ -1,0 +1,91 @@
+"""``orecast bulk``: forecast many series from one long file, on one machine or a dask cluster."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from forecast.bulk import BulkConfig, read_series, run_bulk, write_result
+from forecast.cli import app
+from models.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+#: exit code when at least one series fell back to a simpler model
+EXIT_FALLBACK = 4
+
+
+def _quiet_dask() -> None:
+    # distributed configures its own child loggers at INFO (scheduler, nanny, ...); a bulk
+    # run reports its own progress, so their start/stop chatter is kept to warnings.
+    import distributed  # noqa: F401 - importing applies distributed's logging config
+
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@app.command("bulk")
+def bulk(
+    input: Path = typer.Option(..., "--input", help="Long file series_id,timestamp,value "
+                               "(+ numeric exogenous columns): .csv, .csv.gz or .parquet."),
+    horizon: int = typer.Option(..., "--horizon", min=1, help="Months to forecast."),
+    output: Path = typer.Option(..., "--output", help="Forecast file (.csv, .csv.gz or "
+                                ".parquet); failures.csv is written beside it."),
+    model: str = typer.Option("auto", "--model", help="auto, or a zoo model (ets, theta, "
+                              "seasonal_naive, ...)."),
+    season_length: int = typer.Option(12, "--season-length", min=1,
+                                      help="Season length in months."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes; above 1 a "
+                                "dask LocalCluster is started unless --backend processes."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Attach to a running "
+                                         "dask scheduler, tcp://HOST:PORT."),
+    backend: str | None = typer.Option(None, "--backend", help="serial, processes (joblib) "
+                                       "or dask; default: dask with --scheduler or "
+                                       "--workers > 1, else serial."),
+    n_paths: int = typer.Option(1000, "--n-paths", min=1, help="Sample paths per series."),
+    seed: int = typer.Option(0, "--seed", help="Root seed; each series derives its own."),
+    chunk_size: int | None = typer.Option(None, "--chunk-size", min=1,
+                                          help="Series per work unit (default: automatic)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+) -> None:
+    """Forecast every series of a long file; one row per series and month ahead.
+
+    Output columns: series_id, horizon, timestamp, forecast, p10, p50, p90. Values must be
+    non-negative (forecasts are clipped at 0). The same --seed gives the same file on every
+    backend. Exit codes: 0 all series forecast by the chosen model; 4 some series fell back
+    to seasonal naive (or naive) and are listed in failures.csv with the reason; 2 bad input
+    (one line per problem, file:row: field: expected ...).
+    """
+    from tqdm import tqdm
+
+    if backend is None:
+        backend = "dask" if scheduler or workers > 1 else "serial"
+    if scheduler and backend != "dask":
+        raise UsageError("--scheduler: only with --backend dask")
+    if backend == "dask" and not log.isEnabledFor(logging.DEBUG):
+        _quiet_dask()
+    frame, exog = read_series(input)
+    n_series = int(frame["series_id"].nunique())
+    config = BulkConfig(horizon=horizon, model=model, season_length=season_length,
+                        n_paths=n_paths, seed=seed)
+    from forecast.bulk import make_bulk_model
+
+    make_bulk_model(config)  # an unknown model name is a usage error before any work
+    log.info("bulk: %d series, model %s, backend %s, %d worker(s)", n_series, model, backend,
+             workers)
+    started = time.perf_counter()
+    with tqdm(total=n_series, unit="series", disable=not progress, file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        result = run_bulk(frame, exog, config, backend=backend, workers=workers,
+                          scheduler=scheduler, chunk_size=chunk_size, progress=bar.update)
+    out, failures = write_result(result, output)
+    n_failed = len(result.failures)
+    log.info("bulk: %d series in %.1f s; wrote %s and %s (%d fell back)", n_series,
+             time.perf_counter() - started, out, failures, n_failed)
+    if n_failed:
+        raise typer.Exit(code=EXIT_FALLBACK)

@@ -1,0 +1,297 @@
+"""Fast exponential smoothing on seasonally adjusted series: SES, damped trend and Theta.
+
+These are the classical M3 benchmarks (Makridakis & Hibon 2000), written for speed so that
+thousands of series can be fitted in minutes:
+
+1. Seasonal adjustment as in the M3 competition: when at least two seasons are observed,
+   every value is positive and the lag-``m`` autocorrelation is significant at 90 %
+   (``is_seasonal``), divide by classical multiplicative indices (ratio to a centred moving
+   average, Hyndman & Athanasopoulos, FPP3 3.4). Indices are kept by position in the season,
+   so any ``season_length`` works on monthly data.
+2. On the adjusted series, one of
+   - ``ses``: simple exponential smoothing, ETS(A,N,N);
+   - ``damped``: Gardner & McKenzie (1985) damped additive trend, ETS(A,Ad,N), the M3
+     ``DAMPEN`` benchmark;
+   - ``theta``: the Theta method (Assimakopoulos & Nikolopoulos 2000) in the form of
+     Hyndman & Billah (2003): SES plus half the OLS trend slope ``b0``, forecast
+     ``l_T + b0/2 ((h - 1) + (1 - (1 - alpha)^T) / alpha)`` as in ``forecast::thetaf``.
+   Parameters minimise the in-sample sum of squared one-step errors; initial states are
+   profiled out by linear least squares (the one-step forecasts are linear in them), so the
+   numerical search runs over the smoothing parameters only.
+3. Point forecasts (``point_forecast``) are analytic; sample paths simulate the state-space
+   form with Gaussian errors of the in-sample one-step standard deviation, then are
+   multiplied back by the seasonal indices.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize, minimize_scalar
+from scipy.signal import lfilter
+from scipy.stats import norm
+
+from models.base import ForecastModel, observed_target
+
+log = logging.getLogger(__name__)
+
+
+def is_seasonal(y: np.ndarray, m: int, level: float = 0.90) -> bool:
+    """M3 seasonality test: |r_m| > z * sqrt((1 + 2 sum_{k<m} r_k^2) / n) (Bartlett s.e.).
+
+    Args:
+        y: gap-free series, shape (n,), any unit.
+        m: season length in months (> 1).
+        level: two-sided confidence level (0.90 in the M3 Theta method).
+    Returns:
+        True when the lag-``m`` autocorrelation is significant; False when n < 2 m.
+    """
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    if m < 2 or n < 2 * m:
+        return False
+    d = y - y.mean()
+    denom = float(d @ d)
+    if denom == 0.0:
+        return False
+    r = np.array([float(d[k:] @ d[:-k]) / denom for k in range(1, m + 1)])
+    se = np.sqrt((1.0 + 2.0 * float(np.sum(r[:-1] ** 2))) / n)
+    return bool(abs(r[-1]) > norm.ppf(0.5 + level / 2.0) * se)
+
+
+def seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
+    """Classical multiplicative seasonal indices by position in the season.
+
+    Ratio of ``y`` to its centred moving average (2 x m for even m), averaged per position
+    ``t mod m`` (position 0 = the first value of ``y``); indices are normalised to mean 1.
+
+    Args:
+        y: positive series, shape (n,), n >= 2 m.
+        m: season length.
+    Returns:
+        ndarray (m,), index of each position, mean 1.
+    """
+    y = np.asarray(y, dtype=float)
+    if m % 2 == 0:
+        weights = np.r_[0.5, np.ones(m - 1), 0.5] / m
+    else:
+        weights = np.ones(m) / m
+    half = weights.size // 2
+    trend = np.full(y.size, np.nan)
+    trend[half:y.size - half] = np.convolve(y, weights, mode="valid")
+    ratio = y / trend
+    pos = np.arange(y.size) % m
+    idx = np.ones(m)
+    for p in range(m):
+        r = ratio[(pos == p) & np.isfinite(ratio)]
+        if r.size:
+            idx[p] = float(r.mean())
+    idx = np.where(idx > 0, idx, 1.0)
+    return idx / idx.mean()
+
+
+def fit_ses(y: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """SES by least squares: ``alpha`` searched on (0, 1), initial level profiled.
+
+    Args:
+        y: gap-free series, shape (n,), n >= 2.
+    Returns:
+        alpha, final level l_T (same unit as y), one-step errors shape (n,).
+    """
+    n = y.size
+    t = np.arange(n)
+
+    def errors(alpha: float) -> tuple[np.ndarray, float, np.ndarray]:
+        # l_t = alpha y_t + (1 - alpha) l_{t-1} from l_0 = 0, then the l_0 term added back.
+        lev = lfilter([alpha], [1.0, alpha - 1.0], y)
+        shifted = np.r_[0.0, lev[:-1]]
+        p = (1.0 - alpha) ** t
+        l0 = float(p @ (y - shifted)) / float(p @ p)
+        e = y - shifted - p * l0
+        return e, l0, lev
+
+    res = minimize_scalar(lambda a: float(np.sum(errors(a)[0] ** 2)), bounds=(1e-4, 0.9999),
+                          method="bounded", options={"xatol": 1e-5})
+    alpha = float(res.x)
+    e, l0, lev = errors(alpha)
+    return alpha, float(lev[-1] + (1.0 - alpha) ** n * l0), e
+
+
+def _damped_errors(y: np.ndarray, alpha: float, beta: float, phi: float,
+                   ) -> tuple[np.ndarray, float, float]:
+    # One-step errors are linear in the initial level and trend: run the recursion for the
+    # data and for unit initial states at once, then solve the 2-parameter least squares.
+    n = y.size
+    ly = by = 0.0
+    l1, b1, l2, b2 = 1.0, 0.0, 0.0, 1.0
+    fy = np.empty(n)
+    f1 = np.empty(n)
+    f2 = np.empty(n)
+    for i in range(n):
+        py, p1, p2 = ly + phi * by, l1 + phi * b1, l2 + phi * b2
+        fy[i], f1[i], f2[i] = py, p1, p2
+        ey, e1, e2 = y[i] - py, -p1, -p2
+        ly, by = py + alpha * ey, phi * by + beta * ey
+        l1, b1 = p1 + alpha * e1, phi * b1 + beta * e1
+        l2, b2 = p2 + alpha * e2, phi * b2 + beta * e2
+    a = np.column_stack([f1, f2])
+    coef, *_ = np.linalg.lstsq(a, y - fy, rcond=None)
+    e = y - fy - a @ coef
+    return e, float(coef[0]), float(coef[1])
+
+
+def _damped_states(y: np.ndarray, alpha: float, beta: float, phi: float, l0: float,
+                   b0: float) -> tuple[float, float]:
+    lev, tr = l0, b0
+    for v in y:
+        pred = lev + phi * tr
+        err = v - pred
+        lev, tr = pred + alpha * err, phi * tr + beta * err
+    return lev, tr
+
+
+def fit_damped(y: np.ndarray) -> tuple[tuple[float, float, float], float, float, np.ndarray]:
+    """Damped additive trend ETS(A,Ad,N) by least squares (Gardner & McKenzie 1985).
+
+    Bounds as in ``forecast::ets``: alpha in (1e-4, 0.9999), beta in (1e-4, alpha),
+    phi in [0.8, 0.98]; beta is searched as a share of alpha so the bound is a box.
+
+    Args:
+        y: gap-free series, shape (n,), n >= 4.
+    Returns:
+        (alpha, beta, phi), final level l_T, final trend b_T, one-step errors shape (n,).
+    """
+    def unpack(x: np.ndarray) -> tuple[float, float, float]:
+        return float(x[0]), float(x[0] * x[1]), float(x[2])
+
+    def sse(x: np.ndarray) -> float:
+        e = _damped_errors(y, *unpack(x))[0]
+        return float(e @ e)
+
+    res = minimize(sse, x0=np.array([0.3, 0.1, 0.95]), method="L-BFGS-B",
+                   bounds=[(1e-4, 0.9999), (1e-4, 0.9999), (0.8, 0.98)],
+                   options={"maxiter": 60})
+    params = unpack(res.x)
+    e, l0, b0 = _damped_errors(y, *params)
+    lev, tr = _damped_states(y, *params, l0, b0)
+    return params, lev, tr, e
+
+
+class _Adjusted(ForecastModel):
+    """Shared machinery: seasonal adjustment, then a model of the adjusted series."""
+
+    min_history = 6
+    complexity = 2
+
+    def __init__(self, *, season_length: int = 12):
+        self.season_length = season_length
+
+    def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
+        y = observed_target(history)
+        m = self.season_length
+        self.season_ = np.ones(max(m, 1))
+        self.seasonal_ = bool(m > 1 and np.all(y > 0) and is_seasonal(y, m))
+        if self.seasonal_:
+            self.season_ = seasonal_indices(y, m)
+        pos = np.arange(y.size) % max(m, 1)
+        self.next_pos_ = int(y.size % max(m, 1))
+        adjusted = y / self.season_[pos]
+        e = self._fit_adjusted(adjusted)
+        self.sigma_ = float(np.sqrt(np.mean(e ** 2)))
+
+    def _future_season(self, horizon: int) -> np.ndarray:
+        m = self.season_.size
+        return self.season_[(self.next_pos_ + np.arange(horizon)) % m]
+
+    def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
+        """Analytic point forecast (the conditional mean), shape (horizon,), oz."""
+        if not hasattr(self, "sigma_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+        return self._point_adjusted(horizon) * self._future_season(horizon)
+
+    def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
+                future: pd.DataFrame | None) -> np.ndarray:
+        e = self.sigma_ * rng.standard_normal((n_paths, horizon))
+        return self._simulate_adjusted(e) * self._future_season(horizon)[None, :]
+
+    def _fit_adjusted(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _point_adjusted(self, horizon: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _simulate_adjusted(self, e: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SES(_Adjusted):
+    """Simple exponential smoothing of seasonally adjusted ounces (M3 ``SINGLE``)."""
+
+    name = "ses"
+    min_history = 3
+    complexity = 1
+
+    def _fit_adjusted(self, y: np.ndarray) -> np.ndarray:
+        self.alpha_, self.level_, e = fit_ses(y)
+        return e
+
+    def _point_adjusted(self, horizon: int) -> np.ndarray:
+        return np.full(horizon, self.level_)
+
+    def _simulate_adjusted(self, e: np.ndarray) -> np.ndarray:
+        past = np.cumsum(e, axis=1) - e
+        return self.level_ + e + self.alpha_ * past
+
+
+class ThetaSES(SES):
+    """Theta method as SES with drift b0/2 on seasonally adjusted ounces (M3 ``THETA``)."""
+
+    name = "theta_ses"
+    complexity = 3
+
+    def _fit_adjusted(self, y: np.ndarray) -> np.ndarray:
+        e = super()._fit_adjusted(y)
+        t = np.arange(y.size, dtype=float)
+        self.b0_ = float(np.polyfit(t, y, 1)[0])
+        self.n_adj_ = int(y.size)
+        return e
+
+    def _drift(self, horizon: int) -> np.ndarray:
+        a = self.alpha_
+        h = np.arange(horizon, dtype=float)
+        return 0.5 * self.b0_ * (h + (1.0 - (1.0 - a) ** self.n_adj_) / a)
+
+    def _point_adjusted(self, horizon: int) -> np.ndarray:
+        return self.level_ + self._drift(horizon)
+
+    def _simulate_adjusted(self, e: np.ndarray) -> np.ndarray:
+        return super()._simulate_adjusted(e) + self._drift(e.shape[1])[None, :]
+
+
+class Damped(_Adjusted):
+    """Damped additive trend smoothing of seasonally adjusted ounces (M3 ``DAMPEN``)."""
+
+    name = "damped"
+    min_history = 6
+    complexity = 2
+
+    def _fit_adjusted(self, y: np.ndarray) -> np.ndarray:
+        (self.alpha_, self.beta_, self.phi_), self.level_, self.trend_, e = fit_damped(y)
+        return e
+
+    def _point_adjusted(self, horizon: int) -> np.ndarray:
+        damp = np.cumsum(self.phi_ ** np.arange(1, horizon + 1))
+        return self.level_ + damp * self.trend_
+
+    def _simulate_adjusted(self, e: np.ndarray) -> np.ndarray:
+        n_paths, horizon = e.shape
+        lev = np.full(n_paths, self.level_)
+        tr = np.full(n_paths, self.trend_)
+        out = np.empty_like(e)
+        for h in range(horizon):
+            pred = lev + self.phi_ * tr
+            out[:, h] = pred + e[:, h]
+            lev, tr = pred + self.alpha_ * e[:, h], self.phi_ * tr + self.beta_ * e[:, h]
+        return out

@@ -1,0 +1,64 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.auto import Auto, make_member
+from models.errors import ModelDeclined
+
+FAST = ("theta_ses", "damped", "ses")
+
+
+def frame(y, start="2012-01"):
+    idx = pd.period_range(start, periods=len(y), freq="M", name="month")
+    return pd.DataFrame({"gold_oz": np.asarray(y, dtype=float)}, index=idx)
+
+
+def series(n=72, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    season = 1.0 + 0.2 * np.cos(2 * np.pi * t / 12)
+    return (5000 + 20 * t) * season * np.exp(0.05 * rng.standard_normal(n))
+
+
+@pytest.mark.parametrize("combine", ["median", "mean"])
+def test_point_forecast_combines_the_members(combine):
+    h = frame(series())
+    auto = Auto(members=FAST, combine=combine).fit(h)
+    points = np.vstack([make_member(n, 12).fit(h).point_forecast(18) for n in FAST])
+    expected = np.median(points, axis=0) if combine == "median" else points.mean(axis=0)
+    np.testing.assert_allclose(auto.point_forecast(18), expected)
+
+
+def test_default_members_include_a_model_without_analytic_point():
+    auto = Auto().fit(frame(series(48)))
+    assert [m.name for m in auto.fitted_] == ["theta_ses", "damped", "ses", "ets", "theta"]
+    assert np.all(np.isfinite(auto.point_forecast(6)))
+
+
+def test_paths_are_deterministic_nonnegative_and_spread_around_the_point():
+    auto = Auto(members=FAST).fit(frame(series()))
+    a = auto.sample_paths(12, 3000, seed=11)
+    np.testing.assert_array_equal(a, auto.sample_paths(12, 3000, seed=11))
+    assert not np.array_equal(a, auto.sample_paths(12, 3000, seed=12))
+    assert a.shape == (3000, 12) and np.all(a >= 0) and np.all(np.isfinite(a))
+    point = auto.point_forecast(12)
+    lo, hi = np.quantile(a, [0.1, 0.9], axis=0)
+    assert np.all(lo < point) and np.all(point < hi)
+    # The spread grows with the horizon, as each member's own does.
+    assert (hi - lo)[-1] > (hi - lo)[0]
+
+
+def test_a_member_that_declines_is_left_out():
+    auto = Auto(members=("theta_ses", "seasonal_naive")).fit(frame(series(10)))
+    assert [m.name for m in auto.fitted_] == ["theta_ses"]
+    assert "seasonal_naive" in auto.failed_
+
+
+def test_auto_fails_when_every_member_fails():
+    with pytest.raises((ValueError, ModelDeclined)):
+        Auto(members=("seasonal_naive",)).fit(frame(series(10)))
+
+
+def test_unknown_combination_is_refused():
+    with pytest.raises(ValueError, match="combine"):
+        Auto(members=FAST, combine="vote").fit(frame(series()))

@@ -1,0 +1,27 @@
+import numpy as np
+import pandas as pd
+
+from models.naive import Naive
+
+
+def frame(y):
+    idx = pd.period_range("2020-01", periods=len(y), freq="M", name="month")
+    return pd.DataFrame({"gold_oz": np.asarray(y, dtype=float)}, index=idx)
+
+
+def test_naive_repeats_the_last_observed_month():
+    m = Naive().fit(frame([100.0, 120.0, np.nan, 130.0, np.nan]))
+    np.testing.assert_array_equal(m.point_forecast(3), [130.0, 130.0, 130.0])
+
+
+def test_naive_paths_walk_by_observed_changes():
+    m = Naive().fit(frame([100.0, 110.0, 105.0]))
+    paths = m.sample_paths(4, 500, seed=1)
+    steps = np.diff(np.c_[np.full(500, 105.0), paths], axis=1)
+    assert set(np.unique(steps)) <= {10.0, -5.0}
+    np.testing.assert_array_equal(paths, m.sample_paths(4, 500, seed=1))
+
+
+def test_naive_with_one_month_gives_flat_paths():
+    m = Naive().fit(frame([42.0]))
+    np.testing.assert_array_equal(m.sample_paths(3, 5, seed=0), np.full((5, 3), 42.0))
