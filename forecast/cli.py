@@ -77,13 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         print("error: aborted", file=sys.stderr)
         return 130
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except typer.TyperException as exc:
+        # Usage errors (unknown option, missing value): typer's message, exit 2, no traceback.
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        return int(getattr(exc, "exit_code", 2))
     return rv if isinstance(rv, int) else 0
 
 
@@ -93,4 +93,8 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    run()
+    # Run as a script the module is ``__main__``: commands are registered on the imported
+    # ``forecast.cli``, so use that one.
+    from forecast.cli import run as _run
+
+    _run()

@@ -47,6 +47,8 @@ class ForecastModel:
     min_history: ClassVar[int] = 2
     #: rank used to break ties in model selection: lower is simpler
     complexity: ClassVar[int] = 5
+    #: declines a history whose every observed month is zero (nothing to learn a level from)
+    needs_production: ClassVar[bool] = True
 
     # -- scikit-learn style parameters -------------------------------------------------
     @classmethod
@@ -86,6 +88,9 @@ class ForecastModel:
         if not cls.handles_missing and y.isna().any():
             return f"cannot handle missing months ({int(y.isna().sum())} missing in {TARGET})"
         n_obs = int(y.notna().sum())
+        if cls.needs_production and n_obs and not (y.fillna(0.0) > 0).any():
+            # A plant that has never produced gives no level, season or trend to learn.
+            return "every observed month is zero: nothing to learn a level from"
         if n_obs < cls.min_history:
             return f"needs at least {cls.min_history} observed months, has {n_obs}"
         return None

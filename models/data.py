@@ -48,6 +48,11 @@ from models.schema import (
     show,
 )
 
+#: expected headers, as named in messages about a file's shape
+PRODUCTION_HINT = f"{MONTH},{TARGET},..."
+GUIDANCE_HINT = "year,low_oz,high_oz,announced"
+PERIODS_HINT = "period,metric,value,unit,..."
+
 log = logging.getLogger(__name__)
 
 
@@ -73,7 +78,8 @@ def _fail(source: str, row: int, field: str, expected: str) -> DataValidationErr
     return DataValidationError(f"{source}:{row}: {field}: {expected}")
 
 
-def _csv_cells(data: bytes, source: str) -> tuple[pd.DataFrame, int]:
+def _csv_cells(data: bytes, source: str, columns: str = PRODUCTION_HINT
+               ) -> tuple[pd.DataFrame, int]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -93,13 +99,13 @@ def _csv_cells(data: bytes, source: str) -> tuple[pd.DataFrame, int]:
         raise _fail(source, reader.line_num, "csv",
                     f"expected well-formed comma-separated text, found {exc}") from None
     if not records:
-        raise _fail(source, 1, "header", f"expected a header line naming columns {MONTH},"
-                    f"{TARGET},...; found an empty file")
+        raise _fail(source, 1, "header", f"expected a header line naming columns {columns}; "
+                    f"found an empty file")
     header_line, header = records[0]
     names = [name.strip() for name in header]
     if len(names) == 1 and MONTH not in names and re.search(r"[;\t|]", names[0]):
         raise _fail(source, header_line, "header", (
-            f"expected comma-separated columns {MONTH},{TARGET},...; found one column "
+            f"expected comma-separated columns {columns}; found one column "
             f"{show(names[0])} (semicolon- or tab-delimited?)"))
     problems: list[Problem] = []
     width = len(names)
@@ -113,7 +119,7 @@ def _csv_cells(data: bytes, source: str) -> tuple[pd.DataFrame, int]:
         index.append(line_no)
     if not rows:
         problems.append(Problem(header_line + 1, -1, "data",
-                                "expected at least one month row, found only the header"))
+                                "expected at least one data row, found only the header"))
     cells = pd.DataFrame(rows, index=index, columns=range(width), dtype=object)
     kept = []
     for position, name in enumerate(names):
@@ -149,7 +155,7 @@ def _parquet_cells(data: bytes, source: str) -> tuple[pd.DataFrame, int]:
     return cells, 0
 
 
-def read_table(path: str | os.PathLike[str]) -> RawTable:
+def read_table(path: str | os.PathLike[str], columns: str = PRODUCTION_HINT) -> RawTable:
     """Read a CSV (``.csv``) or Parquet (``.parquet``, ``.pq``) file's cells, unparsed.
 
     Raises:
@@ -167,12 +173,17 @@ def read_table(path: str | os.PathLike[str]) -> RawTable:
     except OSError as exc:
         raise _fail(source, 0, "file", f"expected a readable file, found "
                     f"{exc.strerror or type(exc).__name__}") from None
-    return table_from_bytes(data, source, "csv" if suffix == ".csv" else "parquet")
+    return table_from_bytes(data, source, "csv" if suffix == ".csv" else "parquet", columns)
 
 
-def table_from_bytes(data: bytes, source: str, fmt: str = "csv") -> RawTable:
-    """The cells of a file's bytes; ``fmt`` is ``"csv"`` or ``"parquet"``."""
-    cells, header_row = (_csv_cells if fmt == "csv" else _parquet_cells)(data, source)
+def table_from_bytes(data: bytes, source: str, fmt: str = "csv",
+                     columns: str = PRODUCTION_HINT) -> RawTable:
+    """The cells of a file's bytes; ``fmt`` is ``"csv"`` or ``"parquet"``.
+
+    ``columns`` names the expected header in messages (e.g. ``year,low_oz,high_oz,...``).
+    """
+    cells, header_row = (_csv_cells(data, source, columns) if fmt == "csv"
+                         else _parquet_cells(data, source))
     duplicated = sorted({name for name in cells.columns if list(cells.columns).count(name) > 1})
     if duplicated:
         raise _fail(source, header_row, "header", f"expected each column once, found "
@@ -215,7 +226,11 @@ def _parse(raw: RawTable, parsers: dict, dtypes: dict[str, str]
 
 def _raise_if(problems: list[Problem], source: str) -> None:
     if problems:
-        raise DataValidationError([p.format(source) for p in sorted(set(problems))])
+        # A tuple key sorts a million problems in C; the dataclass's own ordering would
+        # compare them in Python (most of the time of rejecting a huge file).
+        unique = set(problems)
+        ordered = sorted(unique, key=lambda p: (p.row, p.order, p.field, p.expected))
+        raise DataValidationError([p.format(source) for p in ordered])
 
 
 def production_from_table(raw: RawTable, today: dt.date | None = None) -> pd.DataFrame:
@@ -302,7 +317,7 @@ def load_guidance(path: str | os.PathLike[str]) -> pd.DataFrame:
     Raises:
         DataValidationError: every problem found in the file, one line each.
     """
-    return guidance_from_table(read_table(path))
+    return guidance_from_table(read_table(path, GUIDANCE_HINT))
 
 
 def periods_from_table(raw: RawTable) -> pd.DataFrame:
@@ -348,4 +363,4 @@ def load_periods(path: str | os.PathLike[str]) -> pd.DataFrame:
     Raises:
         DataValidationError: every problem found in the file, one line each.
     """
-    return periods_from_table(read_table(path))
+    return periods_from_table(read_table(path, PERIODS_HINT))

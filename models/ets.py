@@ -19,6 +19,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from models.base import ForecastModel, observed_target
+from models.errors import ModelDeclined
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class ETS(ForecastModel):
             if np.isfinite(aicc) and (best is None or aicc < best[0]):
                 best = (aicc, res, (e, t, d, s))
         if best is None:
-            raise ValueError("no ETS candidate could be fitted")
+            raise ModelDeclined(f"{self.name}: no ETS form could be fitted to this history")
         self.aicc_, self.result_, spec = best
         e, t, d, s = spec
         self.spec_ = f"ETS({e[0].upper()},{'N' if t is None else 'Ad' if d else 'A'}," \

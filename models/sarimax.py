@@ -31,7 +31,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from models._seasonal import SeasonalLogVar, log_ounces, month_of_year
 from models.base import EXOG_COLUMNS, TARGET, ForecastModel, observed_target
-from models.errors import DataValidationError
+from models.errors import DataValidationError, ModelDeclined
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class SarimaxExog(ForecastModel):
                 break
             log.info("sarimax: %s did not converge", name)
         if chosen is None:
-            raise RuntimeError("sarimax: no specification could be fitted")
+            raise ModelDeclined("sarimax: no specification could be fitted to this history")
         res, method, name = chosen
         if not res.mle_retvals.get("converged", True):
             log.warning("sarimax: keeping the non-converged %s fit", name)

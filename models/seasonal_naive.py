@@ -25,6 +25,8 @@ class SeasonalNaive(ForecastModel):
     # (13 months leave a single residual, i.e. a zero-width interval).
     min_history = 24
     complexity = 0
+    # Repeating last year's zeros is a fair forecast for a plant that stood still all year.
+    needs_production = False
 
     def __init__(self, *, season_length: int = 12, block_length: int = 12):
         self.season_length = season_length

@@ -22,6 +22,7 @@ from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from models._seasonal import PERIOD, log_ounces
 from models.base import ForecastModel, observed_target
+from models.errors import ModelDeclined
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class StateSpace(ForecastModel):
                 break
             log.info("state_space: %s did not converge", name)
         if chosen is None:
-            raise RuntimeError("state_space: no specification could be fitted")
+            raise ModelDeclined("state_space: no specification could be fitted to this history")
         res, level, seas, method, name = chosen
         if not res.mle_retvals.get("converged", True):
             log.warning("state_space: keeping the non-converged %s fit", name)

@@ -10,9 +10,13 @@ from models.errors import UsageError
 
 # name -> "module:Class". Listed simplest first: selection breaks ties toward earlier names.
 _ZOO: dict[str, str] = {
+    "naive": "models.naive:Naive",
     "seasonal_naive": "models.seasonal_naive:SeasonalNaive",
     "drift": "models.drift:Drift",
     "share_runrate": "models.share_runrate:SeasonalShareRunRate",
+    "ses": "models.fast_smoothing:SES",
+    "theta_ses": "models.fast_smoothing:ThetaSES",
+    "damped": "models.fast_smoothing:Damped",
     "ets": "models.ets:ETS",
     "theta": "models.theta:Theta",
     "sarimax": "models.sarimax:SarimaxExog",
@@ -20,6 +24,7 @@ _ZOO: dict[str, str] = {
     "gbm": "models.gbm:GradientBoosting",
     "metallurgical": "models.metallurgical:Metallurgical",
     "ensemble": "models.ensemble:Ensemble",
+    "auto": "models.auto:Auto",
 }
 
 
