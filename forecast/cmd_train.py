@@ -7,24 +7,8 @@ from pathlib import Path
 import typer
 
 from forecast.cli import app
-from models.errors import UsageError
-
-
-def _split(values: list[str] | None) -> list[str]:
-    """Repeated and comma-separated option values, flattened: ``--years 2016,2017``."""
-    out: list[str] = []
-    for v in values or []:
-        out += [part.strip() for part in v.split(",") if part.strip()]
-    return out
-
-
-def _years(values: list[str] | None) -> list[int]:
-    years = []
-    for text in _split(values):
-        if not (len(text) == 4 and text.isdigit()):
-            raise UsageError(f"--years: expected years as YYYY, got {text!r}")
-        years.append(int(text))
-    return years
+from forecast.inputs import split_values as _split
+from forecast.inputs import years_option as _years
 
 
 @app.command("train")

@@ -102,3 +102,21 @@ def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | N
                              f"{', '.join(allowed)} and VALUE >= 0, got {item!r}")
         values[col] = number
     return pd.DataFrame({c: [v] * len(months) for c, v in values.items()}, index=months)
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """Repeated and comma-separated option values, flattened: ``--years 2016,2017``."""
+    out: list[str] = []
+    for v in values or []:
+        out += [part.strip() for part in v.split(",") if part.strip()]
+    return out
+
+
+def years_option(values: list[str] | None) -> list[int]:
+    """``--years`` values (repeated or comma-separated) as ints; UsageError on non-YYYY."""
+    years = []
+    for text in split_values(values):
+        if not (len(text) == 4 and text.isdigit()):
+            raise UsageError(f"--years: expected years as YYYY, got {text!r}")
+        years.append(int(text))
+    return years

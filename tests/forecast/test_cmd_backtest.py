@@ -13,7 +13,7 @@ def test_backtest_command_writes_tables_figures_and_selection(tmp_path, capsys):
         data, index=False)
     out = tmp_path / "bt"
     code = main(["backtest", "--data", str(data), "--years", "2014", "--models",
-                 "seasonal_naive", "--models", "share_runrate", "--n-paths", "200",
+                 "seasonal_naive,share_runrate", "--n-paths", "200",
                  "--jobs", "1", "--out", str(out)])
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
