@@ -129,14 +129,15 @@ def test_guidance_rows_score_the_range_in_force(result):
 
 
 def test_models_that_cannot_fit_are_declined_rows_not_errors():
-    # 2010 origins see 1..11 months: too few for seasonal naive (13), enough for drift from 3.
+    # 2010 origins see 1..11 months: too few for seasonal naive (24), enough for drift from 12
+    # only at the last one.
     r = run_backtest(plant(24), ["seasonal_naive", "drift"], [2010], n_paths=50)
     sn = r.per_origin.loc[r.per_origin["model"] == "seasonal_naive"]
     assert len(sn) == 11 and (sn["status"] == "declined").all()
-    assert sn["reason"].str.contains("13").all()
+    assert sn["reason"].str.contains("at least 24").all()
     assert np.isnan(sn["annual_crps"]).all()
     drift = r.per_origin.loc[r.per_origin["model"] == "drift"].set_index("as_of")["status"]
-    assert drift["2010-02"] == "declined" and drift["2010-03"] == "ok"
+    assert drift["2010-10"] == "declined" and drift["2010-11"] == "declined"
     s = r.summary.set_index(["model", "months_known"])
     assert s.loc[("seasonal_naive", 5), "n_declined"] == 1
     assert s.loc[("seasonal_naive", 5), "n_origins"] == 0
