@@ -31,7 +31,7 @@ def test_point_forecast_combines_the_members(combine):
 
 def test_default_members_include_a_model_without_analytic_point():
     auto = Auto().fit(frame(series(48)))
-    assert [m.name for m in auto.fitted_] == ["theta_ses", "damped", "ses", "ets", "theta"]
+    assert [m.name for m in auto.fitted_] == ["theta_ses", "damped", "ets", "theta", "dotm"]
     assert np.all(np.isfinite(auto.point_forecast(6)))
 
 
@@ -49,14 +49,14 @@ def test_paths_are_deterministic_nonnegative_and_spread_around_the_point():
 
 
 def test_a_member_that_declines_is_left_out():
-    auto = Auto(members=("theta_ses", "seasonal_naive")).fit(frame(series(10)))
+    auto = Auto(members=("theta_ses", "seasonal_naive")).fit(frame(series(15)))
     assert [m.name for m in auto.fitted_] == ["theta_ses"]
     assert "seasonal_naive" in auto.failed_
 
 
 def test_auto_fails_when_every_member_fails():
     with pytest.raises((ValueError, ModelDeclined)):
-        Auto(members=("seasonal_naive",)).fit(frame(series(10)))
+        Auto(members=("seasonal_naive",)).fit(frame(series(15)))
 
 
 def test_unknown_combination_is_refused():
