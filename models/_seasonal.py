@@ -50,7 +50,7 @@ def is_seasonal(y: np.ndarray, period: int = PERIOD, level: float = 0.90) -> boo
     """
     y = np.asarray(y, dtype=float)
     n = y.size
-    if n < 2 * period:
+    if period < 2 or n < 2 * period:
         return False
     r = acf(y, period)
     se = np.sqrt((1.0 + 2.0 * float(np.sum(r[:-1] ** 2))) / n)
@@ -66,22 +66,23 @@ def multiplicative_indices(y: np.ndarray, months: np.ndarray,
 
     Args:
         y: series, shape (n,), positive (oz or tonnes); NaN allowed.
-        months: calendar month 0..11 of each value, shape (n,).
-        period: seasonal period (even).
+        months: position in the season (calendar month 0..11) of each value, shape (n,).
+        period: seasonal period (a 2 x period moving average when even, period when odd).
     Returns:
-        Indices per calendar month, shape (12,), averaging 1.
+        Indices per position, shape (period,), averaging 1.
     """
     y = np.asarray(y, dtype=float)
-    half = period // 2
-    weights = np.r_[0.5, np.ones(period - 1), 0.5] / period
+    weights = (np.r_[0.5, np.ones(period - 1), 0.5] / period if period % 2 == 0
+               else np.ones(period) / period)
+    half = weights.size // 2
     trend = np.full(y.size, np.nan)
     if y.size > period:
         # NaN anywhere in a window propagates, so gapped windows give no ratio.
         trend[half:y.size - half] = np.convolve(y, weights, mode="valid")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = y / trend
-    idx = np.ones(PERIOD)
-    for m in range(PERIOD):
+    idx = np.ones(period)
+    for m in range(period):
         r = ratio[(months == m) & np.isfinite(ratio)]
         if r.size:
             idx[m] = float(r.mean())

@@ -31,41 +31,20 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize, minimize_scalar
 from scipy.signal import lfilter
-from scipy.stats import norm
 
+from models import _seasonal
 from models.base import ForecastModel, observed_target
 
 log = logging.getLogger(__name__)
 
 
 def is_seasonal(y: np.ndarray, m: int, level: float = 0.90) -> bool:
-    """M3 seasonality test: |r_m| > z * sqrt((1 + 2 sum_{k<m} r_k^2) / n) (Bartlett s.e.).
-
-    Args:
-        y: gap-free series, shape (n,), any unit.
-        m: season length in months (> 1).
-        level: two-sided confidence level (0.90 in the M3 Theta method).
-    Returns:
-        True when the lag-``m`` autocorrelation is significant; False when n < 2 m.
-    """
-    y = np.asarray(y, dtype=float)
-    n = y.size
-    if m < 2 or n < 2 * m:
-        return False
-    d = y - y.mean()
-    denom = float(d @ d)
-    if denom == 0.0:
-        return False
-    r = np.array([float(d[k:] @ d[:-k]) / denom for k in range(1, m + 1)])
-    se = np.sqrt((1.0 + 2.0 * float(np.sum(r[:-1] ** 2))) / n)
-    return bool(abs(r[-1]) > norm.ppf(0.5 + level / 2.0) * se)
+    """M3 seasonality test at lag ``m`` (see ``models._seasonal.is_seasonal``)."""
+    return _seasonal.is_seasonal(y, m, level)
 
 
 def seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
-    """Classical multiplicative seasonal indices by position in the season.
-
-    Ratio of ``y`` to its centred moving average (2 x m for even m), averaged per position
-    ``t mod m`` (position 0 = the first value of ``y``); indices are normalised to mean 1.
+    """Classical multiplicative indices by position ``t mod m`` (position 0 = first value).
 
     Args:
         y: positive series, shape (n,), n >= 2 m.
@@ -73,23 +52,7 @@ def seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
     Returns:
         ndarray (m,), index of each position, mean 1.
     """
-    y = np.asarray(y, dtype=float)
-    if m % 2 == 0:
-        weights = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    else:
-        weights = np.ones(m) / m
-    half = weights.size // 2
-    trend = np.full(y.size, np.nan)
-    trend[half:y.size - half] = np.convolve(y, weights, mode="valid")
-    ratio = y / trend
-    pos = np.arange(y.size) % m
-    idx = np.ones(m)
-    for p in range(m):
-        r = ratio[(pos == p) & np.isfinite(ratio)]
-        if r.size:
-            idx[p] = float(r.mean())
-    idx = np.where(idx > 0, idx, 1.0)
-    return idx / idx.mean()
+    return _seasonal.multiplicative_indices(y, np.arange(len(y)) % m, m)
 
 
 def fit_ses(y: np.ndarray) -> tuple[float, float, np.ndarray]:
