@@ -10,13 +10,12 @@ from hypothesis import strategies as st
 
 from forecast.bulk import (
     BulkConfig,
-    _parse_months,
     history_frame,
-    read_series,
     run_bulk,
     series_seed,
     write_result,
 )
+from forecast.bulk_input import _parse_months, read_series
 from forecast.cli import main
 from models.errors import DataValidationError
 
