@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,6 @@ from models.errors import (
     ModelDeclined,
     ModelUnavailableError,
     TrackingUnavailableError,
-    UsageError,
 )
 from models.pipeline import fit_model
 from models.zoo import model_names
@@ -48,6 +46,8 @@ from training.registry import (
     register,
     version_spec,
 )
+from training.run_logging import experiment_id as ensure_experiment
+from training.run_logging import log_candidate_run, log_params_once
 from training.selection import Selection, select_model
 from training.spec import ModelSpec, fitted_summary
 from training.tracking import (
@@ -66,8 +66,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_EXPERIMENT = "orecast"
 DEFAULT_YEARS = (2017,)
-ANNUAL_STEP_METRICS = ("annual_ape", "annual_crps", "annual_cover50", "annual_cover80",
-                       "annual_cover90")
 
 
 @dataclass
@@ -181,63 +179,6 @@ def compare_on_common_origins(new: pd.Series, champion: pd.Series) -> tuple[floa
     return float(new.loc[common].mean()), float(champion.loc[common].mean()), len(common)
 
 
-def _log_child(result: BacktestResult, model: str, spec: ModelSpec, parent_tags: dict,
-               figures: bool) -> str:
-    import mlflow
-    from matplotlib.figure import Figure
-    from mlflow import MlflowClient
-    from mlflow.entities import Metric
-
-    from training.backtest import summarise
-    from training.figures import annual_error_figure, coverage_figure
-
-    po = result.per_origin
-    mine = po.loc[po["model"] == model]
-    # The parent's experiment, explicitly: no global active experiment is set.
-    experiment_id = mlflow.active_run().info.experiment_id
-    with mlflow.start_run(run_name=model, nested=True, experiment_id=experiment_id) as child:
-        mlflow.set_tags({**parent_tags, "orecast.role": "candidate", "orecast.model": model})
-        mlflow.log_params({"model": model, "spec_digest": spec.digest[:12],
-                           **{f"param.{k}": v for k, v in spec.params.items()}})
-        ok = mine.loc[mine["status"] == "ok"]
-        summary = result.summary.loc[result.summary["model"] == model]
-        now = int(time.time() * 1000)
-        batch = []
-        for row in summary.itertuples(index=False):
-            if row.n_origins == 0:
-                continue
-            for name in ANNUAL_STEP_METRICS:
-                value = float(getattr(row, name))
-                if math.isfinite(value):
-                    batch.append(Metric(name, value, now, int(row.months_known)))
-        totals = {"n_origins_ok": float(len(ok)), "n_origins_declined": float(len(mine) - len(ok))}
-        for name in ("annual_ape", "annual_crps", "monthly_mae", "monthly_crps"):
-            v = ok[name].astype(float)
-            if v.notna().any():
-                totals[f"mean_{name}"] = float(v.mean())
-        for lv in (50, 80, 90):
-            v = ok[f"annual_cover{lv}"].astype(float)
-            if v.notna().any():
-                totals[f"coverage{lv}"] = float(v.mean())
-        batch += [Metric(k, v, now, 0) for k, v in totals.items()]
-        # One request for all metrics: a metric per call costs a round trip (or commit) each.
-        MlflowClient().log_batch(child.info.run_id, metrics=batch)
-        log_table_csv(mine, "backtest/per_origin.csv")
-        declined = mine.loc[mine["status"] != "ok", ["as_of", "reason"]]
-        if len(declined):
-            mlflow.log_text(declined.to_csv(index=False, lineterminator="\n"),
-                            "backtest/declined.csv")
-            mlflow.set_tag("orecast.declined_reason", str(declined["reason"].iloc[-1])[:500])
-        if len(ok) and figures:
-            with_guidance = po.loc[po["model"].isin([model, GUIDANCE])]
-            figs: dict[str, Figure] = {
-                "annual_error_by_months_known": annual_error_figure(summarise(with_guidance)),
-                "interval_coverage": coverage_figure(with_guidance)}
-            for stem, fig in figs.items():
-                mlflow.log_figure(fig, f"figures/{stem}.png")
-        return child.info.run_id
-
-
 def _champion_scores(name: str, data: TrainingData, years: Sequence[int],
                      candidates: Mapping[str, ModelSpec], result: BacktestResult,
                      metric: str, backtest_kw: dict) -> tuple[ModelSpec | None, pd.Series | None,
@@ -320,39 +261,6 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
         raise
 
 
-def _experiment_id(name: str) -> str:
-    """Id of experiment ``name``, created if needed (no global "active experiment" is set).
-
-    Raises:
-        UsageError: the experiment exists but was deleted.
-    """
-    from mlflow import MlflowClient
-
-    client = MlflowClient()
-    exp = client.get_experiment_by_name(name)
-    if exp is None:
-        return client.create_experiment(name)
-    if exp.lifecycle_stage != "active":
-        raise UsageError(f"--experiment: {name!r} was deleted; expected an active experiment "
-                         f"(restore it or choose another name)")
-    return exp.experiment_id
-
-
-def _log_params_once(run_id: str, params: Mapping[str, Any]) -> None:
-    """Log params; inside ``mlflow run`` the project already logged its own parameters, and
-    MLflow refuses to change a param, so a clashing value goes under ``orecast.<key>``."""
-    import mlflow
-
-    existing = mlflow.get_run(run_id).data.params
-    out = {}
-    for key, value in params.items():
-        if key in existing and existing[key] != str(value):
-            key = f"orecast.{key}"
-        if existing.get(key) != str(value):
-            out[key] = value
-    mlflow.log_params(out)
-
-
 def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years: list[int],
            experiment: str, register_as: str | None, *, n_paths: int, seed: int, metric: str,
            monthly_h: int, n_jobs: int, figures: bool, progress: bool) -> TrainResult:
@@ -366,11 +274,11 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
                    "annual_actuals": annual_actuals, "n_paths": n_paths, "seed": seed,
                    "monthly_h": monthly_h, "n_jobs": n_jobs}
     # Inside ``mlflow run`` the project owns the run (MLFLOW_RUN_ID) and its experiment.
-    experiment_id = None if os.environ.get("MLFLOW_RUN_ID") else _experiment_id(experiment)
+    experiment_id = None if os.environ.get("MLFLOW_RUN_ID") else ensure_experiment(experiment)
     tags = provenance_tags()
     with mlflow.start_run(run_name="train", experiment_id=experiment_id) as parent:
         mlflow.set_tags({**tags, "orecast.role": "training", "data.name": data.name})
-        _log_params_once(parent.info.run_id, {
+        log_params_once(parent.info.run_id, {
             "models": ",".join(candidates), "years": ",".join(map(str, years)),
             "n_origins": len(origins),
             "origins": ",".join(str(o) for o in origins)[:6000] or "-",
@@ -382,7 +290,7 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
         result = run_backtest(history, list(candidates), years,
                               model_params={m: s.params for m, s in candidates.items()},
                               progress=progress, **backtest_kw)
-        child_ids = {m: _log_child(result, m, candidates[m], tags, figures) for m in candidates}
+        child_ids = {m: log_candidate_run(result, m, candidates[m], tags, figures) for m in candidates}
         log_table_csv(result.summary, "backtest/summary.csv")
         log_table_csv(result.per_origin, "backtest/per_origin.csv")
         if figures:
