@@ -78,7 +78,7 @@ def log_candidate_run(result: BacktestResult, model: str, spec: ModelSpec, paren
         return child.info.run_id
 
 
-def experiment_id(name: str) -> str:
+def ensure_experiment(name: str) -> str:
     """Id of experiment ``name``, created if needed (no global "active experiment" is set).
 
     Raises:

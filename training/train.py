@@ -46,8 +46,7 @@ from training.registry import (
     register,
     version_spec,
 )
-from training.run_logging import experiment_id as ensure_experiment
-from training.run_logging import log_candidate_run, log_params_once
+from training.run_logging import ensure_experiment, log_candidate_run, log_params_once
 from training.selection import Selection, select_model
 from training.spec import ModelSpec, fitted_summary
 from training.tracking import (
