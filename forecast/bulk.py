@@ -20,6 +20,7 @@ Work is shipped in chunks of series; a chunk returns only its summary rows, neve
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import math
@@ -34,7 +35,7 @@ import pandas as pd
 
 from forecast.bulk_input import REQUIRED, read_series  # noqa: F401  (re-exported)
 from models.base import TARGET, ForecastModel
-from models.errors import UsageError
+from models.errors import OutputWriteError, UsageError
 from models.pipeline import history_for
 
 log = logging.getLogger(__name__)
@@ -294,9 +295,18 @@ def _atomic_write(df: pd.DataFrame, path: Path) -> None:
     try:
         if name.endswith((".parquet", ".pq")):
             df.to_parquet(tmp, index=False)
+        elif name.endswith(".gz"):
+            # No file name and mtime 0 in the gzip header: same rows, same bytes.
+            with open(tmp, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh,
+                                                      mtime=0) as gz:
+                gz.write(df.to_csv(index=False).encode("utf-8"))
         else:
-            df.to_csv(tmp, index=False, compression="gzip" if name.endswith(".gz") else None)
+            df.to_csv(tmp, index=False)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputWriteError(f"{path}: could not write the output ({exc.strerror or exc}); "
+                               f"any previous file there is intact") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

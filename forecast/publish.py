@@ -64,6 +64,7 @@ from models.errors import (
     DataValidationError,
     ModelUnavailableError,
     OrecastError,
+    OutputWriteError,
     PublishConflictError,
     TrackingUnavailableError,
     UsageError,
@@ -80,7 +81,7 @@ class StaleDataError(DataValidationError):
     """The last month with a figure is older than the allowed staleness (exit 2)."""
 
 
-class PublishIOError(OrecastError):
+class PublishIOError(OutputWriteError):
     """Writing the publication failed (disk full, permissions); the previous one is intact.
 
     Exit 74 (``EX_IOERR``).

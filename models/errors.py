@@ -54,6 +54,15 @@ class TrackingUnavailableError(OrecastError):
     exit_code = 3
 
 
+class OutputWriteError(OrecastError):
+    """Writing an output failed (disk full, permissions); what was there before is intact.
+
+    Exit 74 (``EX_IOERR``): worth a retry once space is freed.
+    """
+
+    exit_code = 74
+
+
 class PublishConflictError(OrecastError):
     """A publication exists for this as-of with other inputs, or another publish holds the lock."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 DEFAULT_NAME = "orecast"
 
+
+#: a version younger than this (s) whose run is running may belong to a job in progress:
+#: a healthy job tags its new version within a few requests of creating it
+IN_PROGRESS_S = 60.0
 
 def _client() -> Any:
     from mlflow import MlflowClient
@@ -136,6 +141,7 @@ def register(model_uri: str, name: str, alias: str, tags: Mapping[str, Any]) -> 
     import mlflow
 
     client = _client()
+    sweep_half_registered(name, client)
     mv = mlflow.register_model(model_uri, name)
     try:
         for key, value in tags.items():
@@ -154,6 +160,45 @@ def register(model_uri: str, name: str, alias: str, tags: Mapping[str, Any]) -> 
         raise
     log.info("registry: %s version %s registered as %s", name, mv.version, alias)
     return client.get_model_version(name, mv.version)
+
+
+def sweep_half_registered(name: str, client: Any | None = None) -> list[str]:
+    """Delete versions of ``name`` that an earlier, failed job left half-registered.
+
+    ``register`` tags a version before giving it its alias; a version with neither that tag
+    nor an alias was created by a job that died (or whose server went away) before the
+    rollback could reach it, or by a create request the client gave up on but the server
+    carried out. A version created less than ``IN_PROGRESS_S`` ago by a run still running is
+    left alone (a job in progress).
+
+    Returns:
+        The versions deleted.
+    """
+    client = client or _client()
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except Exception as exc:
+        if _is_missing(exc):
+            return []
+        raise
+    deleted = []
+    for mv in versions:
+        if mv.tags.get("alias_at_registration") or getattr(mv, "aliases", None):
+            continue
+        age_s = time.time() - (mv.creation_timestamp or 0) / 1000.0
+        if mv.run_id and age_s < IN_PROGRESS_S:
+            # A job registering right now tags its version within seconds; a dead job's
+            # run may stay RUNNING forever, hence the age limit.
+            try:
+                if client.get_run(mv.run_id).info.status == "RUNNING":
+                    continue
+            except Exception:  # noqa: BLE001 - a run that cannot be read is not running
+                log.debug("registry: run %s of version %s unreadable", mv.run_id, mv.version)
+        client.delete_model_version(name, mv.version)
+        log.warning("registry: removed half-registered %s version %s (no tags, no alias)",
+                    name, mv.version)
+        deleted.append(str(mv.version))
+    return deleted
 
 
 def promote(name: str, version: str | int) -> Any:

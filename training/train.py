@@ -252,12 +252,36 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
     except Exception as exc:
         from mlflow.exceptions import MlflowException
 
-        if isinstance(exc, MlflowException | OSError):
+        if isinstance(exc, MlflowException | OSError) or _from_transport(exc):
             try:
                 check_tracking(uri, attempts=1)
             except TrackingUnavailableError as down:
                 raise down from exc
+            # The server answers its health check but not the job's requests (timeouts,
+            # repeated 5xx) or the artifact store refuses writes: still "tracking
+            # unavailable" for the scheduler, not a bug. The data was loaded before this
+            # block, so an OSError here comes from the store.
+            if isinstance(exc, OSError) or _from_transport(exc):
+                raise TrackingUnavailableError(
+                    f"{uri}: tracking or artifact store failed during training: "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                ) from exc
         raise
+
+
+def _from_transport(exc: BaseException) -> bool:
+    """True when ``exc`` or its causes is an HTTP transport failure (timeout, refused, 5xx)."""
+    import requests
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, requests.exceptions.RequestException | OSError):
+            return True
+        text = str(seen)
+        if "Max retries exceeded" in text or "Read timed out" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years: list[int],

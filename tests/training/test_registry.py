@@ -82,3 +82,20 @@ def test_register_tags_and_promote_moves_the_alias(logged) -> None:
     assert main(["promote", str(v1.version), "--name", "promo", "--tracking-uri", uri]) == 0
     with tracking_uri(uri):
         assert str(MlflowClient().get_model_version_by_alias("promo", CHAMPION).version) == "1"
+
+
+@pytest.mark.slow
+def test_next_registration_sweeps_a_version_a_dead_job_left_untagged(logged) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri, info = logged
+    with tracking_uri(uri):
+        # what a job cut off between "create version" and "tag it" leaves behind (its run,
+        # the fixture's, has finished)
+        orphan = mlflow.register_model(info.model_uri, "sweep")
+        kept = register(info.model_uri, "sweep", CHAMPION, {"annual_crps": 1.0})
+        versions = {str(mv.version) for mv in
+                    MlflowClient().search_model_versions("name='sweep'")}
+    assert str(orphan.version) not in versions
+    assert versions == {str(kept.version)}
