@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+from models._fitting import first_converged
 from models._seasonal import SeasonalLogVar, log_ounces, month_of_year
 from models.base import EXOG_COLUMNS, TARGET, ForecastModel, observed_target
-from models.errors import DataValidationError, ModelDeclined
+from models.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 
@@ -126,26 +127,10 @@ class SarimaxExog(ForecastModel):
         # L-BFGS first; Powell (derivative-free) when L-BFGS stops on a flat stretch; then
         # plain regression with white-noise errors.
         attempts = [(*spec, "lbfgs"), (*spec, "powell"), ((0, 0, 0), (0, 0, 0, 0), "lbfgs")]
-        chosen = None
-        for order, sorder, method in attempts:
-            name = f"{order}{sorder} ({method})"
-            try:
-                res = _fit_sarimax(y, xc, order, sorder, method)
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                log.warning("sarimax: %s failed (%s)", name, exc)
-                continue
-            if not np.all(np.isfinite(res.params)):
-                log.info("sarimax: %s gave non-finite parameters", name)
-                continue
-            chosen = (res, method, name)
-            if res.mle_retvals.get("converged", True):
-                break
-            log.info("sarimax: %s did not converge", name)
-        if chosen is None:
-            raise ModelDeclined("sarimax: no specification could be fitted to this history")
-        res, method, name = chosen
-        if not res.mle_retvals.get("converged", True):
-            log.warning("sarimax: keeping the non-converged %s fit", name)
+        res, (_, _, method) = first_converged(
+            "sarimax", attempts, lambda a: _fit_sarimax(y, xc, a[0], a[1], a[2]),
+            lambda a: f"{a[0]}{a[1]} ({a[2]})")
+        name = f"{res.model.order}{res.model.seasonal_order} ({method})"
         if (res.model.order, res.model.seasonal_order) != spec:
             log.warning("sarimax: fell back to %s", name)
         self.spec_ = {"order": res.model.order, "seasonal_order": res.model.seasonal_order,

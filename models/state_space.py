@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
+from models._fitting import first_converged
 from models._seasonal import PERIOD, log_ounces
 from models.base import ForecastModel, observed_target
-from models.errors import ModelDeclined
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +63,10 @@ class StateSpace(ForecastModel):
         # local level without seasonal.
         attempts = [(self.level, seasonal, "lbfgs"), (self.level, seasonal, "powell"),
                     ("llevel", False, "lbfgs")]
-        chosen = None
-        for level, seas, method in attempts:
-            name = f"{level}{'+seasonal' if seas else ''} ({method})"
-            try:
-                res = _fit_uc(z, level, seas, method)
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                log.warning("state_space: %s failed (%s)", name, exc)
-                continue
-            if not np.all(np.isfinite(res.params)):
-                log.info("state_space: %s gave non-finite parameters", name)
-                continue
-            chosen = (res, level, seas, method, name)
-            if res.mle_retvals.get("converged", True):
-                break
-            log.info("state_space: %s did not converge", name)
-        if chosen is None:
-            raise ModelDeclined("state_space: no specification could be fitted to this history")
-        res, level, seas, method, name = chosen
-        if not res.mle_retvals.get("converged", True):
-            log.warning("state_space: keeping the non-converged %s fit", name)
+        res, (level, seas, method) = first_converged(
+            "state_space", attempts, lambda a: _fit_uc(z, a[0], a[1], a[2]),
+            lambda a: f"{a[0]}{'+seasonal' if a[1] else ''} ({a[2]})")
+        name = f"{level}{'+seasonal' if seas else ''} ({method})"
         if (level, seas) != (self.level, seasonal):
             log.warning("state_space: fell back to %s", name)
         self.result_ = res
