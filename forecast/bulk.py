@@ -328,6 +328,11 @@ def write_result(result: BulkResult, output: str | os.PathLike[str]) -> tuple[Pa
     if not out.parent.is_dir():
         raise UsageError(f"--output: folder {out.parent} does not exist")
     failures = out.parent / "failures.csv"
+    for target in (out, failures):
+        # Temporary files of an earlier run killed while writing this same output.
+        for stale in out.parent.glob(f".{target.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+            log.info("bulk: removed %s left by an interrupted run", stale.name)
     _atomic_write(result.forecasts, out)
     _atomic_write(result.failures, failures)
     return out, failures

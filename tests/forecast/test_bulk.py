@@ -217,3 +217,19 @@ def test_write_result_refuses_an_unknown_extension(tmp_path):
     res = run_bulk(frame, exog, BulkConfig(horizon=2, n_paths=20, model="seasonal_naive"))
     with pytest.raises(UsageError, match="--output"):
         write_result(res, tmp_path / "out.xlsx")
+
+
+def test_temporary_files_of_an_interrupted_run_are_removed(tmp_path):
+    from forecast.bulk import BulkResult, write_result
+
+    out = tmp_path / "forecasts.csv"
+    stale = tmp_path / ".forecasts.csv.abc123.tmp"
+    stale.write_text("half a file")
+    other = tmp_path / ".unrelated.csv.x.tmp"
+    other.write_text("not ours")
+    result = BulkResult(forecasts=pd.DataFrame({"series_id": ["a"], "horizon": [1]}),
+                        failures=pd.DataFrame(columns=["series_id", "model", "fallback",
+                                                       "reason"]))
+    write_result(result, out)
+    assert not stale.exists() and other.exists()
+    assert out.exists() and (tmp_path / "failures.csv").exists()
