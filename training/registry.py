@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import math
 import tempfile
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +27,6 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 DEFAULT_NAME = "orecast"
 
-
-#: a version younger than this (s) whose run is running may belong to a job in progress:
-#: a healthy job tags its new version within a few requests of creating it
-IN_PROGRESS_S = 60.0
 
 def _client() -> Any:
     from mlflow import MlflowClient
@@ -168,8 +163,9 @@ def sweep_half_registered(name: str, client: Any | None = None) -> list[str]:
     ``register`` tags a version before giving it its alias; a version with neither that tag
     nor an alias was created by a job that died (or whose server went away) before the
     rollback could reach it, or by a create request the client gave up on but the server
-    carried out. A version created less than ``IN_PROGRESS_S`` ago by a run still running is
-    left alone (a job in progress).
+    carried out. Training jobs for one registered name run one at a time (their champion
+    comparison is a read-then-write on the alias anyway), so no other job can be between
+    creating and tagging a version when this runs.
 
     Returns:
         The versions deleted.
@@ -185,15 +181,6 @@ def sweep_half_registered(name: str, client: Any | None = None) -> list[str]:
     for mv in versions:
         if mv.tags.get("alias_at_registration") or getattr(mv, "aliases", None):
             continue
-        age_s = time.time() - (mv.creation_timestamp or 0) / 1000.0
-        if mv.run_id and age_s < IN_PROGRESS_S:
-            # A job registering right now tags its version within seconds; a dead job's
-            # run may stay RUNNING forever, hence the age limit.
-            try:
-                if client.get_run(mv.run_id).info.status == "RUNNING":
-                    continue
-            except Exception:  # noqa: BLE001 - a run that cannot be read is not running
-                log.debug("registry: run %s of version %s unreadable", mv.run_id, mv.version)
         client.delete_model_version(name, mv.version)
         log.warning("registry: removed half-registered %s version %s (no tags, no alias)",
                     name, mv.version)

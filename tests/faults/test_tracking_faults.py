@@ -417,10 +417,6 @@ def test_slow_registration_exits_3(slow_registration):
 
 @pytest.mark.slow
 @pytest.mark.server
-@pytest.mark.xfail(strict=True, reason="register() now sweeps half-registered versions, but "
-                   "spares one younger than 60 s whose run is RUNNING (it may be a job in "
-                   "progress); a job cut off seconds earlier leaves exactly that, so the next "
-                   "job right after it keeps the orphan (untagged, no alias; publish unaffected)")
 def test_registration_faults_leave_no_half_registered_version(cut_at_registration,
                                                              slow_registration, server,
                                                              plant_csv, tmp_path):
