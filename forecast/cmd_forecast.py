@@ -14,7 +14,7 @@ from forecast.inputs import load_inputs, parse_guidance_range, parse_scenario
 from forecast.outputs import orecast_version, write_csv, write_dir_atomically, write_json
 from models.errors import UsageError
 from models.summary import annual_summary, monthly_frame, quarterly_frame
-from models.year import forecast_year, guidance_in_force, parse_month
+from models.year import forecast_year, guidance_in_force, parse_month, target_year
 from models.zoo import make_model
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def forecast_cmd(
     inputs = load_inputs(data, guidance, periods)
     mdl = make_model(model)
     last = inputs.history.index[-1] if as_of_p > inputs.history.index[-1] else as_of_p
-    target = year or (as_of_p.year + 1 if as_of_p.month == 12 else as_of_p.year)
+    target = year or target_year(as_of_p)
     future = parse_scenario(scenario, pd.period_range(last + 1, f"{target}-12", freq="M",
                                                       name="month"))
     if future is not None and not (mdl.uses_exog or set(future.columns)

@@ -69,6 +69,7 @@ from models.errors import (
     TrackingUnavailableError,
     UsageError,
 )
+from models.year import target_year
 
 log = logging.getLogger(__name__)
 
@@ -189,11 +190,6 @@ def check_staleness(history: Any, max_days: int | None, today: date) -> int:
             f"{last} ({age} days old on {today}); expected at most {max_days} days "
             f"(--max-staleness-days)")
     return age
-
-
-def target_year(as_of: Any) -> int:
-    """The year forecast from ``as_of``: its own, or the next when as-of is December."""
-    return as_of.year + 1 if as_of.month == 12 else as_of.year
 
 
 # ----------------------------------------------------------------------------- the job

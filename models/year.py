@@ -57,6 +57,11 @@ class YearForecast:
         return self.month_paths.reshape(self.month_paths.shape[0], 4, 3).sum(axis=2)
 
 
+def target_year(as_of: pd.Period) -> int:
+    """The year forecast from ``as_of`` by default: its own, or the next when it is December."""
+    return as_of.year + 1 if as_of.month == 12 else as_of.year
+
+
 def parse_month(text: str, field: str = "--as-of") -> pd.Period:
     """Parse ``YYYY-MM`` into a monthly Period, or raise a one-line UsageError."""
     try:
@@ -91,7 +96,7 @@ def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
         ModelDeclined: the model cannot be fitted to this history.
     """
     if year is None:
-        year = as_of.year + 1 if as_of.month == 12 else as_of.year
+        year = target_year(as_of)
     months = pd.period_range(f"{year}-01", f"{year}-12", freq="M", name="month")
     if as_of >= months[-1]:
         raise UsageError(f"--as-of {as_of} is at or after the end of {year}: nothing to forecast")

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from models.base import TARGET
 from models.errors import DataValidationError, ModelDeclined
-from models.year import YearForecast, forecast_year, guidance_in_force
+from models.year import YearForecast, forecast_year, guidance_in_force, target_year
 from models.zoo import make_model
 from training import metrics
 
@@ -149,10 +149,6 @@ def _whole_year(row: Mapping[str, Any]) -> int | None:
     return int(m.group(1)) if m and m.group(1) == m.group(2) else None
 
 
-def _year_of(as_of: pd.Period) -> int:
-    return as_of.year + 1 if as_of.month == 12 else as_of.year
-
-
 def _plan(years: Sequence[int], history: pd.DataFrame,
           annual_actuals: Mapping[int, float] | None) -> tuple[list[pd.Period], list[dict]]:
     """Origins to run and origins skipped with their reason (logged)."""
@@ -263,7 +259,7 @@ def _run_task(name: str, params: Mapping[str, Any], history: pd.DataFrame,
               periods: pd.DataFrame | None, as_of: pd.Period, actual: float, n_paths: int,
               seed: int, monthly_h: int) -> dict[str, Any]:
     """Fit one model at one origin and score it; declines become rows, never exceptions."""
-    year = _year_of(as_of)
+    year = target_year(as_of)
     months_known = as_of.month % 12  # Dec of Y-1 -> 0 months of Y known
     row = _empty_row(name, year, as_of, months_known, actual)
     try:
@@ -280,7 +276,7 @@ def _run_task(name: str, params: Mapping[str, Any], history: pd.DataFrame,
 def _guidance_row(guidance: pd.DataFrame | None, as_of: pd.Period,
                   actual: float) -> dict[str, Any]:
     """Score the guidance in force at ``as_of`` as a uniform distribution on its range."""
-    year = _year_of(as_of)
+    year = target_year(as_of)
     row = _empty_row(GUIDANCE, year, as_of, as_of.month % 12, actual)
     rng = guidance_in_force(guidance, year, as_of)
     if rng is None:
@@ -359,7 +355,7 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
         log.warning("backtest: no usable origin in years %s (%d skipped)",
                     ", ".join(str(y) for y in years), len(skipped))
     actuals: dict[int, float] = {}
-    for year in sorted({_year_of(o) for o in origins}):
+    for year in sorted({target_year(o) for o in origins}):
         monthly = history[TARGET].reindex(pd.period_range(f"{year}-01", f"{year}-12", freq="M"))
         actuals[year] = (float(monthly.sum()) if monthly.notna().all()
                          else float(annual_actuals[year]))  # type: ignore[index]
@@ -368,7 +364,7 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
     log.info("backtest: %d models x %d origins = %d fits", len(model_names), len(origins),
              len(tasks))
 
-    args = [(name, p, history, periods, as_of, actuals[_year_of(as_of)], n_paths, seed,
+    args = [(name, p, history, periods, as_of, actuals[target_year(as_of)], n_paths, seed,
              monthly_h) for name, p, as_of in tasks]
     bar = tqdm(total=len(args), desc="backtest", unit="fit", disable=not progress)
     rows: list[dict[str, Any]] = []
@@ -388,7 +384,7 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
     for row in rows:
         if row["status"] == "declined":
             log.info("backtest: %s declined at %s: %s", row["model"], row["as_of"], row["reason"])
-    rows += [_guidance_row(guidance, o, actuals[_year_of(o)]) for o in origins]
+    rows += [_guidance_row(guidance, o, actuals[target_year(o)]) for o in origins]
     per_origin = _frame(rows)
     return BacktestResult(per_origin=per_origin, summary=summarise(per_origin),
                           skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS))
