@@ -118,7 +118,8 @@ def test_mutations_of_the_valid_file(folder, data):
 @PROPERTY
 @given(values=st.lists(st.one_of(st.none(), st.floats(0, UNIT_ERROR_LIMIT)), min_size=1,
                        max_size=30).filter(lambda v: any(x is not None for x in v)),
-       start=st.integers(1990 * 12, 2023 * 12))
+       # the last of up to 30 months must not pass TODAY (2024-06): future months are invalid
+       start=st.integers(1990 * 12, 2022 * 12))
 def test_valid_series_round_trip_exactly(folder, values, start):
     months = pd.period_range(pd.Period(year=start // 12, month=start % 12 + 1, freq="M"),
                              periods=len(values), freq="M")
