@@ -13,9 +13,17 @@ p50, p90``. ``forecast`` is the model's analytic point forecast when it has one
 paths. A series whose model fails gets a fallback (seasonal naive, or naive when even that
 cannot be fitted) and a row in ``failures.csv`` next to the output.
 
+With ``auto`` (the default) and at least 100 series long enough, a pooled model
+(``models.pooled``) is first fitted on windows of every series of the job, in this process,
+and each series' point forecast becomes 2/3 its members' mean + 1/3 the pooled forecast
+(``models.auto``). A series' forecast then depends on the other series of the job: the same
+file gives the same output, a different set of series may move it. ``pooled=False``
+(``orecast bulk --no-pooled``) forecasts every series from its own history alone.
+
 Determinism: every series draws its paths from its own seed, a stable hash of (seed,
-series_id), so results do not depend on the backend, the number of workers or the chunking.
-Work is shipped in chunks of series; a chunk returns only its summary rows, never paths.
+series_id), and the pooled model is fitted once before any work is shipped, so results do
+not depend on the backend, the number of workers or the chunking. Work is shipped in chunks
+of series; a chunk returns only its summary rows, never paths.
 """
 
 from __future__ import annotations
@@ -54,6 +62,10 @@ class BulkConfig:
     n_paths: int = 1000
     seed: int = 0
     model_params: dict = field(default_factory=dict)
+    #: with ``auto``, combine each series' members with the pooled model of the whole job
+    pooled: bool = True
+    #: fewest series with a full window for the pooled model to be fitted at all
+    pooled_min_series: int = 100
 
 
 @dataclass
@@ -72,9 +84,11 @@ def series_seed(seed: int, series_id: str) -> int:
     return int.from_bytes(digest, "little")
 
 
-def make_bulk_model(config: BulkConfig) -> ForecastModel:
+def make_bulk_model(config: BulkConfig, pooled_point: np.ndarray | None = None
+                    ) -> ForecastModel:
     """An unfitted model: ``auto``, a zoo name or one of auto's members (``theta_ses``,
-    ``damped``, ``ses``, ``naive``), given the season length when it takes one.
+    ``damped``, ``ses``, ``naive``), given the season length when it takes one, and
+    ``auto`` given this series' pooled forecast (shape (horizon,)) when there is one.
 
     Raises:
         UsageError: unknown model name.
@@ -83,6 +97,8 @@ def make_bulk_model(config: BulkConfig) -> ForecastModel:
 
     cls = Auto if config.model == "auto" else member_class(config.model)
     params = dict(config.model_params)
+    if cls is Auto and pooled_point is not None:
+        params["pooled_point"] = pooled_point
     if "season_length" in cls._param_names():
         params.setdefault("season_length", config.season_length)
     return cls(**params)
@@ -139,9 +155,12 @@ def _fallback(history: pd.DataFrame, config: BulkConfig, seed: int
     raise ValueError(f"no fallback could be fitted: {last_error}")
 
 
-def forecast_series(series_id: str, history: pd.DataFrame, config: BulkConfig
+def forecast_series(series_id: str, history: pd.DataFrame, config: BulkConfig,
+                    pooled_point: np.ndarray | None = None
                     ) -> tuple[pd.DataFrame, dict | None]:
     """Forecast one series; on any failure use the fallback and describe the failure.
+
+    ``pooled_point`` is the series' forecast by the job's pooled model (``auto`` only).
 
     Returns:
         rows (``OUTPUT_COLUMNS``, ``config.horizon`` of them; NaN forecasts when not even
@@ -150,7 +169,7 @@ def forecast_series(series_id: str, history: pd.DataFrame, config: BulkConfig
     seed = series_seed(config.seed, series_id)
     failure = None
     try:
-        model = make_bulk_model(config)
+        model = make_bulk_model(config, pooled_point)
         model.fit(history_for(model, history))
         point, paths = point_and_paths(model, config.horizon, config.n_paths, seed)
     except UsageError:
@@ -174,9 +193,12 @@ def forecast_series(series_id: str, history: pd.DataFrame, config: BulkConfig
     return rows, failure
 
 
-def forecast_chunk(chunk: pd.DataFrame, exog: list[str], config: BulkConfig
+def forecast_chunk(chunk: pd.DataFrame, exog: list[str], config: BulkConfig,
+                   pooled: dict[str, np.ndarray] | None = None
                    ) -> tuple[pd.DataFrame, list[dict]]:
     """Forecast every series of a chunk (rows of ``read_series`` output, whole series).
+
+    ``pooled`` maps series ids of the chunk to their pooled forecasts (see ``pooled_points``).
 
     Runs with one BLAS thread: parallelism comes from the workers, and one thread keeps
     the arithmetic identical on every backend.
@@ -186,7 +208,8 @@ def forecast_chunk(chunk: pd.DataFrame, exog: list[str], config: BulkConfig
     out, failures = [], []
     with threadpool_limits(1):
         for sid, rows in chunk.groupby("series_id", sort=False):
-            frame, failure = forecast_series(str(sid), history_frame(rows, exog), config)
+            frame, failure = forecast_series(str(sid), history_frame(rows, exog), config,
+                                             (pooled or {}).get(str(sid)))
             out.append(frame)
             if failure is not None:
                 failures.append(failure)
@@ -194,6 +217,38 @@ def forecast_chunk(chunk: pd.DataFrame, exog: list[str], config: BulkConfig
 
 
 # -- many series -------------------------------------------------------------------------
+def pooled_points(frame: pd.DataFrame, config: BulkConfig) -> dict[str, np.ndarray]:
+    """Forecasts of the pooled model fitted on every series of the job, by series id.
+
+    Empty unless ``config.model`` is ``auto`` and ``config.pooled``; empty too, with the
+    reason logged, when fewer than ``config.pooled_min_series`` series are long enough. A
+    series the model cannot describe (see ``models.pooled.describe``) has no entry and
+    keeps the members' combination alone.
+    """
+    from models.errors import ModelDeclined
+    from models.pooled import PooledWindows
+
+    if config.model != "auto" or not config.pooled:
+        return {}
+    log.info("bulk: fitting the pooled model on the job's series")
+    ids, panel = [], []
+    for sid, rows in frame.groupby("series_id", sort=False):
+        ids.append(str(sid))
+        panel.append(history_frame(rows, [])[TARGET].to_numpy(dtype=float))
+    model = PooledWindows(horizon=config.horizon, season_length=config.season_length,
+                          min_series=config.pooled_min_series, seed=config.seed)
+    try:
+        model.fit(panel)
+    except ModelDeclined as exc:
+        log.info("bulk: auto without the pooled model: %s", exc)
+        return {}
+    points = model.predict_panel(panel)
+    out = {sid: p for sid, p in zip(ids, points, strict=True) if p is not None}
+    log.info("bulk: pooled model fitted on %d windows of %d series; %d of %d series use it",
+             model.n_windows_, model.n_series_, len(out), len(ids))
+    return out
+
+
 def chunks_of(frame: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
     """Successive frames holding ``chunk_size`` whole series each, in order of first appearance."""
     codes, _ = pd.factorize(frame["series_id"], sort=False)
@@ -230,37 +285,40 @@ def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
     Returns:
         BulkResult with rows in input order of series, horizon ascending.
     """
+    if backend not in ("serial", "processes", "dask"):
+        raise UsageError(f"--backend: expected serial, processes or dask, found {backend!r}")
     n_series = int(frame["series_id"].nunique())
     size = chunk_size or default_chunk_size(n_series, workers)
-    chunks = chunks_of(frame, size)
+    # Fitted once, here, on the whole job: every backend hands the workers the same numbers.
+    pooled = pooled_points(frame, config)
+    tasks = ((c, exog, config, {str(s): pooled[str(s)] for s in c["series_id"].unique()
+                                if str(s) in pooled})
+             for c in chunks_of(frame, size))
     tick = progress or (lambda n: None)
     results: list[tuple[pd.DataFrame, list[dict]]]
     if backend == "serial":
         results = []
-        for chunk in chunks:
-            results.append(forecast_chunk(chunk, exog, config))
-            tick(int(chunk["series_id"].nunique()))
+        for task in tasks:
+            results.append(forecast_chunk(*task))
+            tick(int(task[0]["series_id"].nunique()))
     elif backend == "processes":
         from joblib import Parallel, delayed
 
         results = []
         par = Parallel(n_jobs=workers, return_as="generator")
-        for res in par(delayed(forecast_chunk)(c, exog, config) for c in chunks):
+        for res in par(delayed(forecast_chunk)(*task) for task in tasks):
             results.append(res)
             tick(int(res[0]["series_id"].nunique()))
-    elif backend == "dask":
-        results = _run_dask(list(chunks), exog, config, workers, scheduler, tick)
     else:
-        raise UsageError(f"--backend: expected serial, processes or dask, found {backend!r}")
+        results = _run_dask(list(tasks), workers, scheduler, tick)
     forecasts = pd.concat([r[0] for r in results], ignore_index=True) if results else \
         pd.DataFrame(columns=list(OUTPUT_COLUMNS))
     failures = pd.DataFrame([f for r in results for f in r[1]], columns=list(FAILURE_COLUMNS))
     return BulkResult(forecasts, failures)
 
 
-def _run_dask(chunks: list[pd.DataFrame], exog: list[str], config: BulkConfig, workers: int,
-              scheduler: str | None, tick: Callable[[int], None]
-              ) -> list[tuple[pd.DataFrame, list[dict]]]:
+def _run_dask(tasks: list[tuple], workers: int, scheduler: str | None,
+              tick: Callable[[int], None]) -> list[tuple[pd.DataFrame, list[dict]]]:
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -269,8 +327,7 @@ def _run_dask(chunks: list[pd.DataFrame], exog: list[str], config: BulkConfig, w
                                dashboard_address=None)
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            futures = [client.submit(forecast_chunk, c, exog, config, pure=False)
-                       for c in chunks]
+            futures = [client.submit(forecast_chunk, *task, pure=False) for task in tasks]
             position = {f.key: i for i, f in enumerate(futures)}
             results: list = [None] * len(futures)
             for fut in as_completed(futures):

@@ -51,6 +51,9 @@ def bulk(
     seed: int = typer.Option(0, "--seed", help="Root seed; each series derives its own."),
     chunk_size: int | None = typer.Option(None, "--chunk-size", min=1,
                                           help="Series per work unit (default: automatic)."),
+    pooled: bool = typer.Option(True, "--pooled/--no-pooled", help="With auto: also use "
+                                "the pooled model fitted on all series of the file (at "
+                                "least 100); --no-pooled forecasts each series alone."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
 ) -> None:
     """Forecast every series of a long file; one row per series and month ahead.
@@ -72,7 +75,7 @@ def bulk(
     frame, exog = read_series(input)
     n_series = int(frame["series_id"].nunique())
     config = BulkConfig(horizon=horizon, model=model, season_length=season_length,
-                        n_paths=n_paths, seed=seed)
+                        n_paths=n_paths, seed=seed, pooled=pooled)
     from forecast.bulk import make_bulk_model
 
     make_bulk_model(config)  # an unknown model name is a usage error before any work

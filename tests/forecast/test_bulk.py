@@ -98,8 +98,12 @@ def test_same_seed_same_output_on_every_backend(tmp_path):
     df = pd.concat([df, pd.DataFrame({"series_id": "short", "timestamp": ["2019-01", "2019-02"],
                                       "value": [5.0, 6.0]})], ignore_index=True)
     frame, exog = read_series(write_csv(df, tmp_path / "in.csv"))
-    config = BulkConfig(horizon=4, n_paths=50, seed=42, model_params=FAST)
+    # The pooled model engaged (6 long series): fitted once, the same on every backend.
+    config = BulkConfig(horizon=4, n_paths=50, seed=42, model_params=FAST, pooled_min_series=6)
     serial = run_bulk(frame, exog, config, backend="serial")
+    alone = run_bulk(frame, exog, BulkConfig(horizon=4, n_paths=50, seed=42, model_params=FAST,
+                                             pooled=False))
+    assert not np.array_equal(alone.forecasts["forecast"], serial.forecasts["forecast"])
     procs = run_bulk(frame, exog, config, backend="processes", workers=2, chunk_size=2)
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None)
@@ -115,6 +119,30 @@ def test_same_seed_same_output_on_every_backend(tmp_path):
     other = run_bulk(frame, exog, BulkConfig(horizon=4, n_paths=50, seed=43,
                                              model_params=FAST))
     assert not np.array_equal(other.forecasts["p90"], serial.forecasts["p90"])
+
+
+def test_pooled_model_moves_auto_only_when_enough_series_and_only_auto(tmp_path):
+    frame, exog = read_series(write_csv(long_frame(8, months=40), tmp_path / "in.csv"))
+
+    def forecasts(**kw):
+        return run_bulk(frame, exog, BulkConfig(horizon=6, n_paths=100, model_params=FAST,
+                                                **kw)).forecasts
+
+    alone = forecasts(pooled=False)
+    pooled = forecasts(pooled_min_series=8)
+    # Every series is described, so every point moves; the members' paths move with it.
+    moved = (pooled["forecast"] - alone["forecast"]).abs().groupby(pooled["series_id"]).max()
+    assert (moved > 0).all() and len(moved) == 8
+    shift = pooled["forecast"] - alone["forecast"]
+    np.testing.assert_allclose(pooled["p50"] - alone["p50"], shift, rtol=1e-9, atol=1e-6)
+    # Too few series: the pooled model declines and auto is the members' mean.
+    pd.testing.assert_frame_equal(forecasts(pooled_min_series=9), alone)
+    # A single model never uses it.
+    one = BulkConfig(horizon=6, n_paths=100, model="theta_ses", pooled_min_series=8)
+    pd.testing.assert_frame_equal(run_bulk(frame, exog, one).forecasts,
+                                  run_bulk(frame, exog, BulkConfig(
+                                      horizon=6, n_paths=100, model="theta_ses",
+                                      pooled=False)).forecasts)
 
 
 def test_gzip_csv_and_parquet_read_the_same(tmp_path):
