@@ -340,16 +340,25 @@ def test_server_gone_during_registration_exits_3_and_moves_no_alias(cut_at_regis
 
 
 # -- a slow server ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def slow_api(server, plant_csv, tmp_path_factory) -> tuple[Job, Registry, Proxy]:
-    """``/health`` answers at once; every API request is held past the client's timeout."""
+def _train_through_slow_proxy(server, plant_csv, experiment: str, folder,
+                              slow) -> tuple[Job, Registry, Proxy]:
+    """Train through a proxy holding the requests ``slow(method, path)`` selects past the
+    client's timeout; the registry before, the finished job and the drained proxy."""
     before = _registry(server.db)
-    proxy = Proxy(server.uri, delay_s=SLOW_DELAY_S, slow=lambda m, p: "/api/" in p)
-    job = _train(proxy.uri, plant_csv, "faults-slow", tmp_path_factory.mktemp("slow"),
+    proxy = Proxy(server.uri, delay_s=SLOW_DELAY_S, slow=slow)
+    job = _train(proxy.uri, plant_csv, experiment, folder,
                  MLFLOW_HTTP_REQUEST_TIMEOUT=str(CLIENT_TIMEOUT_S))
     proxy.drain()
     proxy.close()
     return job, before, proxy
+
+
+@pytest.fixture(scope="module")
+def slow_api(server, plant_csv, tmp_path_factory) -> tuple[Job, Registry, Proxy]:
+    """``/health`` answers at once; every API request is held past the client's timeout."""
+    return _train_through_slow_proxy(server, plant_csv, "faults-slow",
+                                     tmp_path_factory.mktemp("slow"),
+                                     lambda m, p: "/api/" in p)
 
 
 @pytest.mark.slow
@@ -375,12 +384,8 @@ def test_slow_server_exits_3(slow_api):
 @pytest.mark.slow
 @pytest.mark.server
 def test_slow_server_everywhere_exits_3(server, plant_csv, tmp_path):
-    before = _registry(server.db)
-    proxy = Proxy(server.uri, delay_s=SLOW_DELAY_S, slow=lambda m, p: True)
-    job = _train(proxy.uri, plant_csv, "faults-slow-all", tmp_path,
-                 MLFLOW_HTTP_REQUEST_TIMEOUT=str(CLIENT_TIMEOUT_S))
-    proxy.drain()
-    proxy.close()
+    job, before, proxy = _train_through_slow_proxy(server, plant_csv, "faults-slow-all",
+                                                   tmp_path, lambda m, p: True)
     _assert_exit_3_naming(job)
     assert all(p == "/health" for _, p in proxy.seen)
     assert _registry(server.db) == before
@@ -389,14 +394,9 @@ def test_slow_server_everywhere_exits_3(server, plant_csv, tmp_path):
 @pytest.fixture(scope="module")
 def slow_registration(server, plant_csv, tmp_path_factory) -> tuple[Job, Registry, Proxy]:
     """Only ``model-versions/create`` is slow: each retry reaches the server, late."""
-    before = _registry(server.db)
-    proxy = Proxy(server.uri, delay_s=SLOW_DELAY_S,
-                  slow=lambda m, p: "model-versions/create" in p)
-    job = _train(proxy.uri, plant_csv, "faults-slow-reg", tmp_path_factory.mktemp("slowreg"),
-                 MLFLOW_HTTP_REQUEST_TIMEOUT=str(CLIENT_TIMEOUT_S))
-    proxy.drain()
-    proxy.close()
-    return job, before, proxy
+    return _train_through_slow_proxy(server, plant_csv, "faults-slow-reg",
+                                     tmp_path_factory.mktemp("slowreg"),
+                                     lambda m, p: "model-versions/create" in p)
 
 
 @pytest.mark.slow
