@@ -91,6 +91,16 @@ class ETS(ForecastModel):
                      f"{'N' if s is None else s[0].upper()})"
         log.debug("ets selected %s (AICc %.1f)", self.spec_, self.aicc_)
 
+    def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
+        """The selected form's point forecast (its recursion without errors), shape
+        (horizon,), same unit as the history, floored at 0: free of simulation noise."""
+        if not hasattr(self, "result_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            point = np.asarray(self.result_.forecast(horizon), dtype=float)
+        return np.maximum(np.nan_to_num(point, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
+
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
         with warnings.catch_warnings():

@@ -83,6 +83,17 @@ class Theta(ForecastModel):
         log.debug("theta: alpha=%.3f b0=%.1f sigma=%.1f seasonal=%s", self.alpha_, self.b0_,
                   self.sigma_oz_, self.seasonal_)
 
+    def _future_season(self, horizon: int) -> np.ndarray:
+        return self.season_[month_of_year(self.future_index(horizon))]
+
+    def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
+        """Theta forecast re-seasonalised, shape (horizon,), oz, floored at 0: the centre of
+        the paths, without their simulation noise."""
+        if not hasattr(self, "result_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+        point = np.asarray(self.result_.forecast(horizon, theta=self.theta), dtype=float)
+        return np.maximum(point * self._future_season(horizon), 0.0)
+
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
         point = np.asarray(self.result_.forecast(horizon, theta=self.theta), dtype=float)
@@ -90,5 +101,4 @@ class Theta(ForecastModel):
         # Error of SES with drift h steps ahead: today's shock plus alpha times the earlier ones.
         past = np.cumsum(e, axis=1) - e
         adjusted = point[None, :] + e + self.alpha_ * past
-        season = self.season_[month_of_year(self.future_index(horizon))]
-        return adjusted * season[None, :]
+        return adjusted * self._future_season(horizon)[None, :]

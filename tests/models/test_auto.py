@@ -29,10 +29,21 @@ def test_point_forecast_combines_the_members(combine):
     np.testing.assert_allclose(auto.point_forecast(18), expected)
 
 
-def test_default_members_include_a_model_without_analytic_point():
-    auto = Auto().fit(frame(series(48)))
+def test_default_members_are_the_five_chosen_with_analytic_points():
+    h = frame(series(48))
+    auto = Auto().fit(h)
     assert [m.name for m in auto.fitted_] == ["theta_ses", "damped", "ets", "theta", "dotm"]
-    assert np.all(np.isfinite(auto.point_forecast(6)))
+    points = np.vstack([m.point_forecast(6) for m in auto.fitted_])
+    np.testing.assert_allclose(auto.point_forecast(6), points.mean(axis=0))
+
+
+def test_a_member_without_analytic_point_gives_its_fixed_seed_path_mean():
+    h = frame(series(48))
+    auto = Auto(members=("theta_ses", "drift")).fit(h)
+    drift = auto.fitted_[1]
+    assert not hasattr(drift, "point_forecast")
+    expected = (auto.fitted_[0].point_forecast(6) + drift.sample_paths(6, 200, seed=1).mean(0)) / 2
+    np.testing.assert_allclose(auto.point_forecast(6), expected)
 
 
 def test_paths_are_deterministic_nonnegative_and_spread_around_the_point():

@@ -37,3 +37,24 @@ def test_deterministic_for_a_seed(plant):
     np.testing.assert_array_equal(a, m.sample_paths(6, 200, seed=9))
     assert not np.array_equal(a, m.sample_paths(6, 200, seed=10))
     assert np.all(np.isfinite(a)) and np.all(a >= 0)
+
+
+def test_point_forecast_is_the_centre_of_the_paths_without_their_noise():
+    rng = np.random.default_rng(1)
+    t = np.arange(84)
+    y = (6000 + 10 * t + 1200 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 150, t.size)
+    idx = pd.period_range("2010-01", periods=t.size, freq="M", name="month")
+    m = ETS().fit(pd.DataFrame({"gold_oz": y}, index=idx))
+    point = m.point_forecast(12)
+    assert point.shape == (12,) and np.all(point >= 0)
+    np.testing.assert_array_equal(point, m.point_forecast(12))
+    paths = m.sample_paths(12, 4000, seed=3)
+    se = paths.std(axis=0) / np.sqrt(paths.shape[0])
+    assert np.all(np.abs(paths.mean(axis=0) - point) < 4 * se + 1e-9)
+
+
+def test_point_forecast_needs_a_fitted_model():
+    import pytest
+
+    with pytest.raises(RuntimeError, match="not fitted"):
+        ETS().point_forecast(3)

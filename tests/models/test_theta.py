@@ -83,3 +83,16 @@ def test_80pct_interval_covers_about_80pct_of_outcomes():
 def test_declines_below_twelve_months():
     with pytest.raises(ModelDeclined, match="theta"):
         fit_model(Theta(), seasonal_frame(11, 0))
+
+
+def test_point_forecast_is_the_centre_of_the_paths_without_their_noise():
+    m = Theta().fit(seasonal_frame(72, 4))
+    point = m.point_forecast(12)
+    assert point.shape == (12,) and np.all(point >= 0)
+    paths = m.sample_paths(12, 4000, seed=3)
+    se = paths.std(axis=0) / np.sqrt(paths.shape[0])
+    assert np.all(np.abs(paths.mean(axis=0) - point) < 4 * se)
+    # Seasonal: the point carries the profile, as the paths do.
+    assert np.corrcoef(point, PROFILE[month_of_year(m.future_index(12))])[0, 1] > 0.8
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Theta().point_forecast(3)
