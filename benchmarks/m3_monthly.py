@@ -15,7 +15,7 @@ Series whose timestamps are missing (17) or not consecutive (two-digit years wra
 2064 to 1964, 30 more) get a consecutive calendar from 2000-01: the values are in time order
 and seasonality is by position in the season, so only the labels change.
 
-Run: ``.venv/bin/python benchmarks/m3_monthly.py`` (about 250 CPU seconds: 2-6 minutes on 2 cores).
+Run: ``.venv/bin/python benchmarks/m3_monthly.py`` (about 330 CPU seconds: 3 minutes on 2 idle cores).
 """
 
 from __future__ import annotations
