@@ -127,8 +127,7 @@ class ForecastModel:
         Returns:
             ndarray of shape (n_paths, horizon), troy ounces, finite and >= 0.
         """
-        if not hasattr(self, "last_month_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+        self._require_fitted("last_month_")
         if horizon < 1 or n_paths < 1:
             raise ValueError(f"horizon and n_paths must be >= 1, got {horizon}, {n_paths}")
         rng = np.random.default_rng(seed)
@@ -146,6 +145,11 @@ class ForecastModel:
         return pd.period_range(self.last_month_ + 1, periods=horizon, freq="M", name="month")
 
     # -- for subclasses ----------------------------------------------------------------
+    def _require_fitted(self, attribute: str) -> None:
+        """Raise RuntimeError unless ``attribute`` (set by a successful fit) exists."""
+        if not hasattr(self, attribute):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         raise NotImplementedError
 

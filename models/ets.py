@@ -94,8 +94,7 @@ class ETS(ForecastModel):
     def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
         """The selected form's point forecast (its recursion without errors), shape
         (horizon,), same unit as the history, floored at 0: free of simulation noise."""
-        if not hasattr(self, "result_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+        self._require_fitted("result_")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             point = np.asarray(self.result_.forecast(horizon), dtype=float)

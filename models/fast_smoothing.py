@@ -172,8 +172,7 @@ class _Adjusted(ForecastModel):
 
     def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
         """Analytic point forecast (the conditional mean), shape (horizon,), oz."""
-        if not hasattr(self, "sigma_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+        self._require_fitted("sigma_")
         return self._point_adjusted(horizon) * self._future_season(horizon)
 
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,

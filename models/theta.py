@@ -86,17 +86,18 @@ class Theta(ForecastModel):
     def _future_season(self, horizon: int) -> np.ndarray:
         return self.season_[month_of_year(self.future_index(horizon))]
 
+    def _adjusted_point(self, horizon: int) -> np.ndarray:
+        return np.asarray(self.result_.forecast(horizon, theta=self.theta), dtype=float)
+
     def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
         """Theta forecast re-seasonalised, shape (horizon,), oz, floored at 0: the centre of
         the paths, without their simulation noise."""
-        if not hasattr(self, "result_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
-        point = np.asarray(self.result_.forecast(horizon, theta=self.theta), dtype=float)
-        return np.maximum(point * self._future_season(horizon), 0.0)
+        self._require_fitted("result_")
+        return np.maximum(self._adjusted_point(horizon) * self._future_season(horizon), 0.0)
 
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
-        point = np.asarray(self.result_.forecast(horizon, theta=self.theta), dtype=float)
+        point = self._adjusted_point(horizon)
         e = self.sigma_oz_ * rng.standard_normal((n_paths, horizon))
         # Error of SES with drift h steps ahead: today's shock plus alpha times the earlier ones.
         past = np.cumsum(e, axis=1) - e
