@@ -16,6 +16,19 @@ RAINY_MONTHS = (1, 2, 3)
 PERIOD = 12
 
 
+def mean_abs_difference(y: np.ndarray, lag: int) -> float:
+    """Mean of |y[t] - y[t-lag]| over the pairs whose two months are known (same unit as y).
+
+    The scale of MASE at ``lag`` (Hyndman & Koehler 2006). NaN when no pair is known.
+    """
+    y = np.asarray(y, dtype=float)
+    if y.size <= lag:
+        return float("nan")
+    d = np.abs(y[lag:] - y[:-lag])
+    d = d[np.isfinite(d)]
+    return float(d.mean()) if d.size else float("nan")
+
+
 def month_of_year(index: pd.PeriodIndex) -> np.ndarray:
     """Calendar month of each period, 0 (January) to 11, shape (n,)."""
     return np.asarray(index.month, dtype=int) - 1

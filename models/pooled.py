@@ -27,18 +27,10 @@ from typing import Self
 
 import numpy as np
 
+from models._seasonal import mean_abs_difference
 from models.errors import ModelDeclined
 
 log = logging.getLogger(__name__)
-
-
-def window_scale(y: np.ndarray, season_length: int) -> float:
-    """Mean absolute seasonal difference of ``y`` over its observed pairs (NaN when none)."""
-    if len(y) <= season_length:
-        return float("nan")
-    diffs = np.abs(y[season_length:] - y[:-season_length])
-    diffs = diffs[np.isfinite(diffs)]
-    return float(diffs.mean()) if diffs.size else float("nan")
 
 
 def describe(y: np.ndarray, input_months: int, season_length: int
@@ -53,7 +45,7 @@ def describe(y: np.ndarray, input_months: int, season_length: int
     window = y[-input_months:]
     if not np.all(np.isfinite(window)):
         return None
-    scale = window_scale(y, season_length)
+    scale = mean_abs_difference(y, season_length)
     if not np.isfinite(scale) or scale <= 0:
         return None
     level = float(window[-season_length:].mean())

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from models._seasonal import mean_abs_difference
+
 #: quantile levels of the default pinball loss: 0.05, 0.10, ..., 0.95
 PINBALL_LEVELS: tuple[float, ...] = tuple(np.round(np.arange(1, 20) / 20, 2).tolist())
 
@@ -72,14 +74,10 @@ def mase_scale(history: np.ndarray, season: int = 12) -> float:
     Returns:
         Scale in oz; NaN when no finite difference exists or the scale is 0.
     """
-    y = np.asarray(history, dtype=float)
     for lag in (season, 1):
-        if y.size > lag:
-            d = np.abs(y[lag:] - y[:-lag])
-            d = d[np.isfinite(d)]
-            if d.size:
-                scale = float(d.mean())
-                return scale if scale > 0 else float("nan")
+        scale = mean_abs_difference(history, lag)
+        if np.isfinite(scale):
+            return scale if scale > 0 else float("nan")
     return float("nan")
 
 
