@@ -1,16 +1,16 @@
+from functools import partial
+
 import numpy as np
-import pandas as pd
 import pytest
 
 from models.auto import Auto, make_member
 from models.errors import ModelDeclined
+from tests.models.series import gold_frame
 
 FAST = ("theta_ses", "damped", "ses")
 
 
-def frame(y, start="2012-01"):
-    idx = pd.period_range(start, periods=len(y), freq="M", name="month")
-    return pd.DataFrame({"gold_oz": np.asarray(y, dtype=float)}, index=idx)
+frame = partial(gold_frame, start="2012-01")
 
 
 def series(n=72, seed=0):

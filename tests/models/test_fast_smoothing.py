@@ -1,13 +1,10 @@
 import numpy as np
-import pandas as pd
 import pytest
 
 from models.fast_smoothing import SES, Damped, ThetaSES, fit_ses, is_seasonal, seasonal_indices
+from tests.models.series import gold_frame
 
-
-def frame(y, start="2010-01"):
-    idx = pd.period_range(start, periods=len(y), freq="M", name="month")
-    return pd.DataFrame({"gold_oz": np.asarray(y, dtype=float)}, index=idx)
+frame = gold_frame
 
 
 def seasonal_series(n=96, seed=0):

@@ -1,12 +1,11 @@
+from functools import partial
+
 import numpy as np
-import pandas as pd
 
 from models.naive import Naive
+from tests.models.series import gold_frame
 
-
-def frame(y):
-    idx = pd.period_range("2020-01", periods=len(y), freq="M", name="month")
-    return pd.DataFrame({"gold_oz": np.asarray(y, dtype=float)}, index=idx)
+frame = partial(gold_frame, start="2020-01")
 
 
 def test_naive_repeats_the_last_observed_month():

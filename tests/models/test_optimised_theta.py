@@ -1,13 +1,10 @@
 import numpy as np
-import pandas as pd
 import pytest
 
 from models.optimised_theta import C_MAX, DynamicOptimisedTheta, fit_dotm, running_trend
+from tests.models.series import gold_frame
 
-
-def frame(y, start="2010-01"):
-    idx = pd.period_range(start, periods=len(y), freq="M", name="month")
-    return pd.DataFrame({"gold_oz": np.asarray(y, dtype=float)}, index=idx)
+frame = gold_frame
 
 
 def trending(n=60, slope=12.0, noise=20.0, seed=0):

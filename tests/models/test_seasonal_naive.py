@@ -1,17 +1,16 @@
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
-import pandas as pd
 import pytest
 
 from models.errors import ModelDeclined
 from models.pipeline import fit_model
 from models.seasonal_naive import SeasonalNaive
+from tests.models.series import gold_frame
 
-
-def _series(values):
-    idx = pd.period_range("2015-01", periods=len(values), freq="M", name="month")
-    return pd.DataFrame({"gold_oz": np.asarray(values, dtype=float)}, index=idx)
+_series = partial(gold_frame, start="2015-01")
 
 
 def test_repeats_last_season_when_residuals_are_zero():
