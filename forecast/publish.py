@@ -413,17 +413,24 @@ def publish(req: PublishRequest) -> PublishResult:
             job.event("done", status="dry-run", would=result.would,
                       ms=round((time.perf_counter() - t0) * 1000))
             return result
-        with root_lock(root):
-            _fault_point("locked")
-            result.notes = recover(root, job)
-            action = _existing(target, c, req.force)
-            if action == "unchanged":
-                update_latest(root)
-                result.status = "unchanged"
-                job.event("done", status="unchanged", path=target,
-                          ms=round((time.perf_counter() - t0) * 1000))
-                return result
-            _publish_locked(req, c, root, target, result, job, uri)
+        try:
+            with root_lock(root):
+                _fault_point("locked")
+                result.notes = recover(root, job)
+                action = _existing(target, c, req.force)
+                if action == "unchanged":
+                    _update_latest_or_raise(root)
+                    result.status = "unchanged"
+                    job.event("done", status="unchanged", path=target,
+                              ms=round((time.perf_counter() - t0) * 1000))
+                    return result
+                _publish_locked(req, c, root, target, result, job, uri)
+        except OSError as exc:
+            # Making ROOT or its lock, or tidying before staging (writing, placing and the
+            # link name their own failures). Placing is one rename, so whatever is in place
+            # is a complete publication.
+            raise PublishIOError(f"{root}: cannot write ({_why(exc)}); every publication in "
+                                 f"place is complete; rerun the same command") from exc
     job.event("done", status="published", path=target, run_id=result.run_id,
               ms=round((time.perf_counter() - t0) * 1000))
     return result
@@ -474,18 +481,37 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
+def _update_latest_or_raise(root: Path, placed_at: Path | None = None) -> Path | None:
+    """``update_latest``, its failure named as a ``PublishIOError`` (exit 74).
+
+    The publications themselves are complete either way; a rerun of the same command finds
+    its publication unchanged and points ``latest`` again.
+    """
+    try:
+        return update_latest(root)
+    except OSError as exc:
+        done = (f"the publication is in place at {placed_at}" if placed_at is not None
+                else "every publication is intact")
+        raise PublishIOError(f"{root / LATEST}: cannot update the link ({_why(exc)}); "
+                             f"{done}; rerun the same command to point it") from exc
+
+
 def _publish_locked(req: PublishRequest, c: _Computed, root: Path, target: Path,
                     result: PublishResult, job: JobLog, uri: str) -> None:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{c.as_of}-", dir=root))
-    # mkdtemp makes the folder private; a publication is for readers.
-    os.chmod(stage, 0o755)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{c.as_of}-", dir=root))
+    except OSError as exc:  # a file system out of inodes fails here, before any write
+        raise PublishIOError(f"{root}: cannot create the staging folder ({_why(exc)}); "
+                             f"the previous publication is intact") from exc
     run_open = placed = False
     try:
         with job.step("write_files", staging=stage.name):
             try:
+                # mkdtemp makes the folder private; a publication is for readers.
+                os.chmod(stage, 0o755)
                 _write_files(c, stage)
             except OSError as exc:
                 raise PublishIOError(f"{stage}: cannot write the publication ({_why(exc)}); "
@@ -510,7 +536,7 @@ def _publish_locked(req: PublishRequest, c: _Computed, root: Path, target: Path,
                                      ) from exc
             f.update(superseded=result.superseded)
         with job.step("update_latest") as f:
-            f.update(latest=update_latest(root))
+            f.update(latest=_update_latest_or_raise(root, placed_at=target))
         if result.superseded is not None:
             mlflow.set_tag("orecast.superseded", str(result.superseded))
         mlflow.end_run("FINISHED")

@@ -10,6 +10,9 @@ publication). Here:
 - a real full disk (a 1 MiB tmpfs filled to the last page) under a previous publication:
   exit 74, the previous publication intact, complete and still ``latest``; once space is
   freed the same command publishes;
+- a real file system out of inodes (a tmpfs of 64): the same, for a forced rewrite and for
+  the next month; and with inodes for the publication but none for the ``latest`` link,
+  exit 74 naming the link, the new publication complete in place, and a rerun points it;
 - a missing model version, a corrupted model artifact and an unreachable server with a
   previous publication in place: exit 3, the previous publication untouched.
 """
@@ -110,12 +113,23 @@ def test_rerun_after_a_kill_gives_the_uninterrupted_files(store, reference, tmp_
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs mounted at ``tmp_path/disk`` (skipped where mounting is not allowed)."""
+    yield from _mounted(tmp_path, f"size={DISK_SIZE}")
+
+
+@pytest.fixture
+def few_inodes(tmp_path: Path) -> Iterator[Path]:
+    """A tmpfs with room for bytes but for only 64 files, folders and links."""
+    yield from _mounted(tmp_path, "size=16m,nr_inodes=64")
+
+
+def _mounted(tmp_path: Path, options: str) -> Iterator[Path]:
+    """A tmpfs with ``options`` mounted at ``tmp_path/disk``, unmounted after the test."""
     disk = tmp_path / "disk"
     disk.mkdir()
     if not sys.platform.startswith("linux"):
         pytest.skip("tmpfs is Linux only")
     try:
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs",
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs",
                                str(disk)], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"cannot run mount: {exc}")
@@ -167,6 +181,82 @@ def test_full_disk_exits_74_and_keeps_the_previous_publication(store, small_disk
     assert read_manifest(first.path)["key"]["n_paths"] == 600
     kept = list((root / "2017").glob(f"{AS_OF}.superseded-*"))
     assert len(kept) == 1 and read_manifest(kept[0])["key_sha256"] == first.key_sha256
+
+
+# -- a file system out of inodes ----------------------------------------------------------
+def _use_up_inodes(disk: Path, leave: int = 0) -> list[Path]:
+    """Create empty files until no inode is left, then delete ``leave`` of them.
+
+    Returns the files left in place.
+    """
+    made = []
+    while True:
+        path = disk / f"inode-{len(made)}"
+        try:
+            path.touch()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+            break
+        made.append(path)
+    for path in made[len(made) - leave:] if leave else []:
+        path.unlink()
+    return made[:len(made) - leave]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("next_publication", ["--force, same month", "the next month"])
+def test_no_inode_left_exits_74_and_keeps_the_previous_publication(
+        store, few_inodes, tmp_path, monkeypatch, capsys, next_publication):
+    monkeypatch.chdir(tmp_path)
+    root = few_inodes / "root"
+    publish(PublishRequest(out=root, as_of=AS_OF, n_paths=N_PATHS, tracking_uri=store))
+    before = _snapshot(root)
+    fillers = _use_up_inodes(few_inodes)
+    as_of, extra = (AS_OF, ["--force"]) if next_publication.startswith("--force") else (
+        "2017-07", [])
+    args = ["publish", "--out", str(root), "--as-of", as_of, "--n-paths", "600",
+            "--tracking-uri", store, *extra]
+
+    code = main(args)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 74, err
+    assert len(err) == 1 and err[0].startswith("error: ") and "No space left" in err[0]
+    assert _snapshot(root) == before
+    assert not list(root.glob(".staging-*"))
+
+    for path in fillers:
+        path.unlink()
+    assert main(args) == 0
+    assert read_manifest(root / "2017" / as_of)["key"]["n_paths"] == 600
+
+
+@pytest.mark.slow
+def test_no_inode_for_the_latest_link_exits_74_with_the_publication_in_place(
+        store, few_inodes, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    root = few_inodes / "root"
+    first = publish(PublishRequest(out=root, as_of=AS_OF, n_paths=N_PATHS, tracking_uri=store))
+    # Exactly the inodes of a staged publication (its folder and files) are left, so
+    # writing and placing it succeed and the new ``latest`` link is the first to fail.
+    fillers = _use_up_inodes(few_inodes, leave=1 + len(FILES))
+    args = ["publish", "--out", str(root), "--as-of", "2017-07", "--n-paths", str(N_PATHS),
+            "--tracking-uri", store]
+
+    code = main(args)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 74, err
+    assert len(err) == 1 and "latest" in err[0] and "in place at" in err[0], err
+    placed = root / "2017" / "2017-07"
+    manifest = read_manifest(placed)
+    assert manifest is not None and sorted(manifest["files"]) == sorted(
+        f for f in FILES if f != "manifest.json")
+    assert os.readlink(root / "latest") == os.path.relpath(first.path, root)
+
+    for path in fillers:
+        path.unlink()
+    assert main(args) == 0
+    assert "unchanged" in capsys.readouterr().out
+    assert os.readlink(root / "latest") == os.path.relpath(placed, root)
 
 
 # -- the model or the server unavailable, a previous publication in place -------------------
