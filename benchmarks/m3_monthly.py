@@ -38,7 +38,7 @@ from training.metrics import mase_scale, smape  # noqa: E402
 DATA = Path(__file__).resolve().parent / "data" / "m3_monthly"
 H = 18
 PUBLISHED = ("THETA", "ForecastPro", "DAMPEN", "NAIVE2")
-DEFAULT_MODELS = ("auto", "theta_ses", "damped", "ses", "ets", "theta", "dotm", "drift",
+DEFAULT_MODELS = ("auto", "theta_ses", "damped", "damped_mapa", "ses", "ets", "theta", "dotm", "drift",
                   "seasonal_naive")
 
 

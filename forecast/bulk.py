@@ -86,16 +86,17 @@ def series_seed(seed: int, series_id: str) -> int:
 
 def make_bulk_model(config: BulkConfig, pooled_point: np.ndarray | None = None
                     ) -> ForecastModel:
-    """An unfitted model: ``auto``, a zoo name or one of auto's members (``theta_ses``,
-    ``damped``, ``ses``, ``naive``), given the season length when it takes one, and
-    ``auto`` given this series' pooled forecast (shape (horizon,)) when there is one.
+    """An unfitted zoo model (``auto`` or any other name), given the season length when it
+    takes one, and ``auto`` given this series' pooled forecast (shape (horizon,)) when
+    there is one.
 
     Raises:
         UsageError: unknown model name.
     """
-    from models.auto import Auto, member_class
+    from models.auto import Auto
+    from models.zoo import model_class
 
-    cls = Auto if config.model == "auto" else member_class(config.model)
+    cls = model_class(config.model)
     params = dict(config.model_params)
     if cls is Auto and pooled_point is not None:
         params["pooled_point"] = pooled_point

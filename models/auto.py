@@ -40,42 +40,17 @@ import pandas as pd
 
 from models.base import ForecastModel
 from models.pipeline import history_for
+from models.zoo import model_class
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MEMBERS = ("theta_ses", "damped", "ets", "theta", "dotm")
+DEFAULT_MEMBERS = ("theta_ses", "damped", "ets", "theta", "dotm", "damped_mapa")
 #: weight of the pooled model's forecast in a bulk job, chosen on the M3 holdout
 POOLED_WEIGHT = 1 / 3
 
-#: members defined outside the zoo registry, by name
-_LOCAL = {
-    "ses": "models.fast_smoothing:SES",
-    "theta_ses": "models.fast_smoothing:ThetaSES",
-    "damped": "models.fast_smoothing:Damped",
-    "dotm": "models.optimised_theta:DynamicOptimisedTheta",
-    "naive": "models.naive:Naive",
-}
-
-
-def member_class(name: str) -> type[ForecastModel]:
-    """The class of a member by name: ``ses``, ``theta_ses``, ``damped``, ``dotm``, ``naive`` or a zoo name.
-
-    Raises:
-        UsageError: unknown name.
-    """
-    import importlib
-
-    from models.zoo import model_class
-
-    if name in _LOCAL:
-        module, cls_name = _LOCAL[name].split(":")
-        return getattr(importlib.import_module(module), cls_name)
-    return model_class(name)
-
-
 def make_member(name: str, season_length: int) -> ForecastModel:
-    """An unfitted member by name (see ``member_class``), given the season length if it takes one."""
-    cls = member_class(name)
+    """An unfitted zoo model by name, given the season length if it takes one."""
+    cls = model_class(name)
     params = {"season_length": season_length} if "season_length" in cls._param_names() else {}
     return cls(**params)
 

@@ -142,6 +142,11 @@ def fit_damped(y: np.ndarray) -> tuple[tuple[float, float, float], float, float,
     return params, lev, tr, e
 
 
+def damped_point(level: float, trend: float, phi: float, steps: int) -> np.ndarray:
+    """Damped trend point forecast ``l + (phi + ... + phi^h) b`` for h = 1..steps, shape (steps,)."""
+    return level + np.cumsum(phi ** np.arange(1, steps + 1)) * trend
+
+
 class _Adjusted(ForecastModel):
     """Shared machinery: seasonal adjustment, then a model of the adjusted series."""
 
@@ -250,8 +255,7 @@ class Damped(_Adjusted):
         return e
 
     def _point_adjusted(self, horizon: int) -> np.ndarray:
-        damp = np.cumsum(self.phi_ ** np.arange(1, horizon + 1))
-        return self.level_ + damp * self.trend_
+        return damped_point(self.level_, self.trend_, self.phi_, horizon)
 
     def _simulate_adjusted(self, e: np.ndarray) -> np.ndarray:
         n_paths, horizon = e.shape

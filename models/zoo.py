@@ -17,6 +17,7 @@ _ZOO: dict[str, str] = {
     "ses": "models.fast_smoothing:SES",
     "theta_ses": "models.fast_smoothing:ThetaSES",
     "damped": "models.fast_smoothing:Damped",
+    "damped_mapa": "models.temporal_aggregation:DampedMAPA",
     "dotm": "models.optimised_theta:DynamicOptimisedTheta",
     "ets": "models.ets:ETS",
     "theta": "models.theta:Theta",

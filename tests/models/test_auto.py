@@ -29,10 +29,11 @@ def test_point_forecast_combines_the_members(combine):
     np.testing.assert_allclose(auto.point_forecast(18), expected)
 
 
-def test_default_members_are_the_five_chosen_with_analytic_points():
+def test_default_members_are_the_six_chosen_with_analytic_points():
     h = frame(series(48))
     auto = Auto().fit(h)
-    assert [m.name for m in auto.fitted_] == ["theta_ses", "damped", "ets", "theta", "dotm"]
+    assert [m.name for m in auto.fitted_] == ["theta_ses", "damped", "ets", "theta", "dotm",
+                                              "damped_mapa"]
     points = np.vstack([m.point_forecast(6) for m in auto.fitted_])
     np.testing.assert_allclose(auto.point_forecast(6), points.mean(axis=0))
 
