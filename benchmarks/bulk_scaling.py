@@ -5,8 +5,9 @@ forecast 12 months ahead through the bulk engine (``forecast.bulk.run_bulk``). P
 table: model, series, months per series, backend and workers, wall seconds, CPU seconds
 (worker processes included), series per second and peak resident memory (all processes).
 
-Run: ``.venv/bin/python benchmarks/bulk_scaling.py`` (default grid, about 15 minutes with
-``auto`` on 2 cores; ``--quick`` for a small grid, ``--model`` to time another model).
+Run: ``.venv/bin/python benchmarks/bulk_scaling.py`` (default grid, about an hour with
+``auto`` on 2 cores, 5 minutes with ``theta_ses``; ``--quick`` for a small grid,
+``--model`` to time another model).
 """
 
 from __future__ import annotations
