@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from m3_monthly import H, load_origin, run_model  # noqa: E402
+from m3_monthly import H, load_origin, per_series, run_model  # noqa: E402
 
 from forecast.bulk import BulkConfig, pooled_points  # noqa: E402
 from models.auto import POOLED_WEIGHT  # noqa: E402
-from training.metrics import smape  # noqa: E402
 
 BASE = ("theta_ses", "damped", "ets", "theta", "dotm")
 #: origin (months before the end) -> fewest months before it for a series to be scored
@@ -42,14 +41,6 @@ def compose(members: dict[str, dict[str, np.ndarray]], names: tuple[str, ...],
         mean = np.mean([members[n][s] for n in names], axis=0)
         out[s] = (1 - POOLED_WEIGHT) * mean + POOLED_WEIGHT * pooled[s] if s in pooled else mean
     return out
-
-
-def per_series(fc: dict[str, np.ndarray], actual: dict[str, np.ndarray],
-               scale: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """sMAPE (%) and MASE of every scored series, shapes (n_series,)."""
-    ids = list(actual)
-    return (np.array([smape(actual[s], fc[s]) for s in ids]),
-            np.array([np.mean(np.abs(fc[s] - actual[s])) / scale[s] for s in ids]))
 
 
 def share_better(diff: np.ndarray, n_boot: int, seed: int) -> float:

@@ -81,11 +81,18 @@ def load_origin(cut: int, min_scored: int = 0, min_kept: int = 0
     return pd.concat(parts, ignore_index=True), actual, scale
 
 
+def per_series(forecasts: dict[str, np.ndarray], actual: dict[str, np.ndarray],
+               scale: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """sMAPE (%) and MASE of every scored series (keys of ``actual``), shapes (n_series,)."""
+    return (np.array([smape(actual[s], forecasts[s]) for s in actual]),
+            np.array([float(np.mean(np.abs(forecasts[s] - actual[s]))) / scale[s]
+                      for s in actual]))
+
+
 def score(forecasts: dict[str, np.ndarray], actual: dict[str, np.ndarray],
           scale: dict[str, float]) -> tuple[float, float]:
     """sMAPE (%) and MASE over every series and horizon (all series have 18 horizons)."""
-    sm = [smape(actual[s], forecasts[s]) for s in actual]
-    ms = [float(np.mean(np.abs(forecasts[s] - actual[s]))) / scale[s] for s in actual]
+    sm, ms = per_series(forecasts, actual, scale)
     return float(np.mean(sm)), float(np.mean(ms))
 
 

@@ -94,15 +94,12 @@ def make_bulk_model(config: BulkConfig, pooled_point: np.ndarray | None = None
         UsageError: unknown model name.
     """
     from models.auto import Auto
-    from models.zoo import model_class
+    from models.zoo import make_model, model_class
 
-    cls = model_class(config.model)
     params = dict(config.model_params)
-    if cls is Auto and pooled_point is not None:
+    if pooled_point is not None and model_class(config.model) is Auto:
         params["pooled_point"] = pooled_point
-    if "season_length" in cls._param_names():
-        params.setdefault("season_length", config.season_length)
-    return cls(**params)
+    return make_model(config.model, season_length=config.season_length, **params)
 
 
 def history_frame(rows: pd.DataFrame, exog: list[str]) -> pd.DataFrame:

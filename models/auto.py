@@ -41,19 +41,13 @@ import pandas as pd
 
 from models.base import ForecastModel
 from models.pipeline import history_for
-from models.zoo import model_class
+from models.zoo import make_model
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MEMBERS = ("theta_ses", "damped", "ets", "theta", "dotm", "damped_mapa")
 #: weight of the pooled model's forecast in a bulk job, chosen on the M3 holdout
 POOLED_WEIGHT = 1 / 3
-
-def make_member(name: str, season_length: int) -> ForecastModel:
-    """An unfitted zoo model by name, given the season length if it takes one."""
-    cls = model_class(name)
-    params = {"season_length": season_length} if "season_length" in cls._param_names() else {}
-    return cls(**params)
 
 
 def member_point(model: ForecastModel, horizon: int, paths: np.ndarray) -> np.ndarray:
@@ -98,7 +92,7 @@ class Auto(ForecastModel):
         self.fitted_: list[ForecastModel] = []
         self.failed_: dict[str, str] = {}
         for name in self.members:
-            member = make_member(name, self.season_length)
+            member = make_model(name, season_length=self.season_length)
             try:
                 member.fit(history_for(member, history))
             except Exception as exc:  # noqa: BLE001 - a failing member is left out, logged

@@ -50,6 +50,13 @@ def model_class(name: str) -> type[ForecastModel]:
     return getattr(importlib.import_module(module), cls)
 
 
-def make_model(name: str, **params: Any) -> ForecastModel:
-    """An unfitted model of the zoo, with ``params`` passed to its constructor."""
-    return model_class(name)(**params)
+def make_model(name: str, *, season_length: int | None = None, **params: Any) -> ForecastModel:
+    """An unfitted model of the zoo, with ``params`` passed to its constructor.
+
+    ``season_length`` (months) is passed too when the model takes one and ``params`` does
+    not set it; models without a season ignore it.
+    """
+    cls = model_class(name)
+    if season_length is not None and "season_length" in cls._param_names():
+        params.setdefault("season_length", season_length)
+    return cls(**params)

@@ -3,8 +3,9 @@ from functools import partial
 import numpy as np
 import pytest
 
-from models.auto import Auto, make_member
+from models.auto import Auto
 from models.errors import ModelDeclined
+from models.zoo import make_model
 from tests.models.series import gold_frame
 
 FAST = ("theta_ses", "damped", "ses")
@@ -24,7 +25,7 @@ def series(n=72, seed=0):
 def test_point_forecast_combines_the_members(combine):
     h = frame(series())
     auto = Auto(members=FAST, combine=combine).fit(h)
-    points = np.vstack([make_member(n, 12).fit(h).point_forecast(18) for n in FAST])
+    points = np.vstack([make_model(n, season_length=12).fit(h).point_forecast(18) for n in FAST])
     expected = np.median(points, axis=0) if combine == "median" else points.mean(axis=0)
     np.testing.assert_allclose(auto.point_forecast(18), expected)
 
