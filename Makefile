@@ -17,11 +17,12 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 demo: venv
-	# Train on the embedded Dynacor data: backtest the zoo on 2017, register the winner as
-	# models:/orecast@champion in a local MLflow store, then publish June 2017 with it.
+	# Train on the embedded Dynacor data: backtest the zoo on every year 2011-2017, register
+	# the chosen procedure as models:/orecast@champion in a local MLflow store, then publish
+	# June 2017 with it.
 	mkdir -p $(DEMO)
 	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db \
-	  $(abspath $(BIN))/orecast train --experiment orecast-demo --years 2017
+	  $(abspath $(BIN))/orecast train --experiment orecast-demo
 	MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db \
 	  $(BIN)/orecast publish --as-of 2017-06 --out $(DEMO)/publications
 	@echo

@@ -1,8 +1,9 @@
 """The 2017 table on the real Dynacor data: each model's 2017 total by as-of month.
 
 For every as-of month Dec 2016 .. Nov 2017, each zoo model's P50 and 80% interval for the
-2017 total, the guidance in force at that date and the actual (79,897 oz), from one
-rolling-origin backtest on the embedded dataset.
+2017 total, the equal and the skill mixture (formed from the members' paths), the guidance
+in force at that date and the actual (79,897 oz), from one rolling-origin backtest on the
+embedded dataset.
 
     .venv/bin/python benchmarks/real_2017.py [--n-paths 2000] [--jobs 2]
 """
@@ -16,9 +17,10 @@ import time
 import pandas as pd
 
 from models.datasets import dynacor
-from models.zoo import model_names
-from training.backtest import annual_totals_from_periods, run_backtest
-from training.selection import select_model
+from training.backtest import run_backtest
+from training.combination import EQUAL, SKILL, add_combinations
+from training.selection import choose_procedure
+from training.train import available_models
 
 
 def main() -> None:
@@ -30,10 +32,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     ds = dynacor()
     t0 = time.perf_counter()
-    res = run_backtest(ds.monthly, model_names(), [2017], periods=ds.periods,
-                       guidance=ds.guidance, annual_actuals=annual_totals_from_periods(
-                           ds.periods), n_paths=args.n_paths, seed=args.seed,
-                       n_jobs=args.jobs)
+    names = available_models()
+    res = run_backtest(ds.monthly, names, [2017], periods=ds.periods, guidance=ds.guidance,
+                       n_paths=args.n_paths, seed=args.seed, n_jobs=args.jobs)
+    res, _ = add_combinations(res, ds.monthly, 3)
     po = res.per_origin
     actual = float(po["annual_actual_oz"].iloc[0])
 
@@ -46,7 +48,7 @@ def main() -> None:
     po = po.assign(cell=po.apply(cell, axis=1))
     table = po.pivot_table(index=["as_of", "months_known"], columns="model", values="cell",
                            aggfunc="first")
-    order = [m for m in model_names() if m in table.columns] + ["guidance"]
+    order = [m for m in names if m in table.columns] + [EQUAL, SKILL, "guidance"]
     table = table[order]
     print(f"2017 total, thousand oz: P50 [80% interval]; guidance = range in force; "
           f"actual {actual:,.0f} oz; {args.n_paths} paths, seed {args.seed}")
@@ -58,8 +60,8 @@ def main() -> None:
                     cover80_pct=("annual_cover80", "mean")))
     summary["cover80_pct"] = (summary["cover80_pct"].astype(float) * 100).round(0)
     print(summary.round(1).loc[[m for m in order if m in summary.index]].to_string())
-    sel = select_model(res)
-    print(f"\nselected by mean annual CRPS on common origins: {sel.best}")
+    sel = choose_procedure(res, EQUAL)
+    print(f"\nserved on this one year: {sel.best} ({sel.rule})")
     print(f"wall time {time.perf_counter() - t0:.1f} s")
 
 

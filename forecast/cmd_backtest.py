@@ -10,21 +10,25 @@ import typer
 from forecast.cli import app
 from forecast.inputs import load_inputs, split_values, years_option
 from forecast.outputs import write_dir_atomically
-from models.zoo import model_class, model_names
-from training.backtest import annual_totals_from_periods, run_backtest
-from training.selection import select_model
+from models.zoo import model_class
+from training.backtest import run_backtest
+from training.combination import EQUAL, add_combinations
+from training.loyo import expectation_table, leave_one_year_out
+from training.selection import choose_procedure
+from training.train import available_models, evidence_years
 
 
 @app.command("backtest")
 def backtest_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for per_origin.csv, summary.csv, "
-                             "selection.csv and the figures."),
+                             "procedure.csv, leave_one_year_out.csv and the figures."),
     data: Path | None = typer.Option(None, "--data", help="Production history; default: "
                                      "the embedded Dynacor dataset."),
-    years: list[str] = typer.Option(["2017"], "--years", help="Target years, repeatable "
-                                    "or comma-separated (2016,2017)."),
+    years: list[str] = typer.Option([], "--years", help="Target years: YYYY, a range "
+                                    "2011-2017, repeatable or comma-separated; default every "
+                                    "year of the data after its first."),
     models: list[str] = typer.Option([], "--models", help="Zoo models, repeatable or "
-                                     "comma-separated; default: all."),
+                                     "comma-separated; default: every single model and auto."),
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file."),
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file."),
     n_paths: int = typer.Option(1000, "--n-paths", min=100, help="Paths per forecast."),
@@ -32,23 +36,36 @@ def backtest_cmd(
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes."),
     metric: str = typer.Option("annual_crps", "--metric", help="Selection metric."),
 ) -> None:
-    """Backtest models at every month of --years; write the tables, figures and the pick."""
-    names = split_values(models) or model_names()
-    target_years = years_option(years)
+    """Backtest models at every origin of --years with evidence; write the tables and the pick."""
+    names = split_values(models) or available_models()
     for name in names:
         model_class(name)  # unknown names fail here, before any work
     inputs = load_inputs(data, guidance, periods)
-    actuals = annual_totals_from_periods(inputs.periods) if inputs.periods is not None else None
+    target_years = years_option(years) or evidence_years(inputs.history, inputs.periods)
+    monthly_h = 3
     result = run_backtest(inputs.history, names, target_years, periods=inputs.periods,
-                          guidance=inputs.guidance, annual_actuals=actuals, n_paths=n_paths,
-                          seed=seed, n_jobs=jobs, progress=True)
-    selection = select_model(result, metric)
+                          guidance=inputs.guidance, n_paths=n_paths, seed=seed, n_jobs=jobs,
+                          monthly_h=monthly_h, progress=True)
+    result, _ = add_combinations(result, inputs.history, monthly_h, metric)
+    choice = choose_procedure(result, EQUAL, metric)
+    held, folds = leave_one_year_out(result, inputs.history, monthly_h, metric)
+    expectation = expectation_table(result, held)
 
     def write(tmp: Path) -> None:
         result.write(tmp)
-        selection.table.to_csv(tmp / "selection.csv", index=False, lineterminator="\n")
+        choice.table.to_csv(tmp / "procedure.csv", index=False, lineterminator="\n")
+        held.to_csv(tmp / "leave_one_year_out_rows.csv", index=False, lineterminator="\n")
+        expectation.to_csv(tmp / "leave_one_year_out.csv", index=False, lineterminator="\n")
+        folds.to_csv(tmp / "folds.csv", index=False, lineterminator="\n")
 
     write_dir_atomically(out, write)
-    typer.echo(selection.table.to_string(index=False))
-    typer.echo(f"selected: {selection.best} (lowest mean {metric} on common origins)")
+    po = result.per_origin.drop_duplicates("as_of")
+    evidence = ", ".join(f"{n} {k}" for k, n in po["evidence"].value_counts().items())
+    typer.echo(f"{len(po)} origins in {len(choice.years)} years ({evidence})")
+    typer.echo(expectation.round({"procedure_ape": 2, "ape": 2, "ape_ratio": 2, "crps": 0,
+                                  "cover80": 0}).to_string(index=False))
+    typer.echo("ape: mean annual absolute % error of the P50; crps: oz; cover80: % of 80% "
+               "intervals covering the actual; each model on the origins it shares with the "
+               "leave-one-year-out procedure (procedure_ape)")
+    typer.echo(f"selected: {choice.best} ({choice.rule})")
     typer.echo(f"written to {out.resolve()}")

@@ -33,8 +33,10 @@ def forecast_cmd(
     guidance_range: str | None = typer.Option(None, "--guidance-range",
                                               help="Guidance as LOW:HIGH oz."),
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file."),
-    model: str = typer.Option("share_runrate", "--model", help="Zoo model name (default: the "
-                              "backtest winner on the embedded data)."),
+    model: str = typer.Option("ensemble", "--model", help="Zoo model name; default the "
+                              "procedure `orecast train` serves unless a single model wins "
+                              "across years: the equal-weight mixture of every model that "
+                              "can forecast this history."),
     n_paths: int = typer.Option(4000, "--n-paths", min=100, help="Simulated paths."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     scenario: list[str] = typer.Option([], "--scenario", help="Exogenous scenario for every "
@@ -70,6 +72,10 @@ def forecast_cmd(
         save_png(fan_chart(yf, g), tmp / "fan_chart.png")
 
     write_dir_atomically(out, write)
+    if yf.declined:
+        log.info("%s: %d of %d members forecast (%s); declined: %s", yf.model,
+                 len(yf.members), len(yf.members) + len(yf.declined), ", ".join(yf.members),
+                 "; ".join(yf.declined.values())[:1000])
     line = (f"{yf.year} forecast as of {yf.as_of} ({yf.months_actual} months actual, "
             f"{annual['ytd_oz']:,.0f} oz): median {annual['p50']:,.0f} oz, "
             f"80% range {annual['p10']:,.0f}-{annual['p90']:,.0f}")

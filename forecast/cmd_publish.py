@@ -35,6 +35,9 @@ def publish_command(
                                      "Parquet); default: the embedded Dynacor dataset."),
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file (year, "
                                          "low_oz, high_oz, announced)."),
+    periods: Path | None = typer.Option(None, "--periods", help="Period totals file "
+                                        "(quarters, halves, year-to-date, years); default: "
+                                        "the embedded dataset's with the embedded data."),
     model: str = typer.Option(DEFAULT_MODEL_URI, "--model", help="Registered model URI "
                               "(models:/NAME@ALIAS or models:/NAME/VERSION)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Last known month, YYYY-MM "
@@ -57,7 +60,8 @@ def publish_command(
 ) -> None:
     """Publish the forecast of an as-of month atomically, once, with a report and an MLflow run."""
     req = PublishRequest(out=out, data=data if data is not None and str(data) not in ("", ".")
-                         else None, guidance=guidance, model_uri=model, as_of=as_of or None,
+                         else None, guidance=guidance, periods=periods, model_uri=model,
+                         as_of=as_of or None,
                          force=force, dry_run=dry_run, max_staleness_days=max_staleness_days,
                          today=_today(today), n_paths=n_paths, seed=seed,
                          tracking_uri=tracking_uri or None, experiment=experiment)

@@ -11,6 +11,11 @@ from forecast.inputs import split_values as _split
 from forecast.inputs import years_option as _years
 
 
+def _given(path: Path | None) -> Path | None:
+    """The path, or None when absent: MLproject passes "" for "use the default"."""
+    return path if path is not None and str(path) not in ("", ".") else None
+
+
 @app.command("train")
 def train_command(
     data: Path | None = typer.Option(None, "--data", help="Production CSV/Parquet (default: "
@@ -19,7 +24,12 @@ def train_command(
     register: str = typer.Option("orecast", "--register", help="Registered model name."),
     no_register: bool = typer.Option(False, "--no-register", help="Log the model only."),
     years: list[str] | None = typer.Option(None, "--years", help="Backtest target years "
-                                           "(repeat or comma-separate); default 2017."),
+                                           "(YYYY, a range 2011-2017, repeat or "
+                                           "comma-separate); default every year of the data "
+                                           "after its first."),
+    periods: Path | None = typer.Option(None, "--periods", help="Period totals file "
+                                        "(quarters, halves, year-to-date, years)."),
+    guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file."),
     models: list[str] | None = typer.Option(None, "--models", help="Zoo models to backtest "
                                             "(repeat or comma-separate); default all."),
     metric: str = typer.Option("annual_crps", "--metric", help="Selection loss."),
@@ -31,19 +41,27 @@ def train_command(
                                             "(default MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
 ) -> None:
     """Backtest the zoo, select a model, log it to MLflow and register it (champion/challenger)."""
-    from training.train import DEFAULT_YEARS, train
+    from models.data import load_guidance, load_periods
+    from training.train import train
 
-    # MLproject passes "" for "use the default"; treat it as not given.
-    data_arg = data if data is not None and str(data) not in ("", ".") else None
-    result = train(data_arg, models=_split(models) or None,
-                   years=_years(years) or list(DEFAULT_YEARS), experiment=experiment,
+    periods, guidance = _given(periods), _given(guidance)
+    result = train(_given(data), models=_split(models) or None,
+                   periods=load_periods(periods) if periods else None,
+                   guidance=load_guidance(guidance) if guidance else None,
+                   years=_years(years) or None, experiment=experiment,
                    register_as=None if no_register or not register else register,
                    tracking=tracking_uri or None, n_paths=n_paths, seed=seed, metric=metric,
                    n_jobs=n_jobs, figures=not no_figures, progress=True)
     typer.echo(f"run: {result.parent_run_id} (experiment {result.experiment_id}, "
                f"{result.tracking_uri})")
-    typer.echo(f"selected: {result.spec.label} ({result.selection.metric} "
-               f"{result.metrics[result.selection.metric]:.6g})")
+    sel = result.selection
+    typer.echo(f"selected: {sel.best} -> {result.spec.label}; evidence: {len(sel.years)} "
+               f"years ({', '.join(map(str, sel.years))}); rule: {sel.rule}")
+    if result.expectation is not None and len(result.expectation):
+        row = result.expectation.iloc[0]
+        typer.echo(f"expected (leave-one-year-out, {int(row['n_origins'])} origins): annual "
+                   f"error {row['procedure_ape']:.1f}%, CRPS {row['crps']:,.0f} oz, 80% "
+                   f"intervals covering {row['cover80']:.0f}%")
     typer.echo(f"model: {result.model_uri}")
     if result.version:
         typer.echo(f"registered: {result.registered_name} version {result.version} -> "

@@ -113,10 +113,18 @@ def split_values(values: list[str] | None) -> list[str]:
 
 
 def years_option(values: list[str] | None) -> list[int]:
-    """``--years`` values (repeated or comma-separated) as ints; UsageError on non-YYYY."""
-    years = []
+    """``--years`` values as ints: repeated, comma-separated or ranges (``2011-2017``).
+
+    Raises:
+        UsageError: a value that is not ``YYYY`` or ``YYYY-YYYY`` (first <= last).
+    """
+    years: list[int] = []
     for text in split_values(values):
-        if not (len(text) == 4 and text.isdigit()):
-            raise UsageError(f"--years: expected years as YYYY, got {text!r}")
-        years.append(int(text))
+        first, sep, last = text.partition("-")
+        if not all(len(t) == 4 and t.isdigit() for t in ([first, last] if sep else [first])):
+            raise UsageError(f"--years: expected YYYY or a range YYYY-YYYY, got {text!r}")
+        lo, hi = int(first), int(last) if sep else int(first)
+        if lo > hi:
+            raise UsageError(f"--years: range {text!r} ends before it starts")
+        years += [y for y in range(lo, hi + 1) if y not in years]
     return years

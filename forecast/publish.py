@@ -24,6 +24,7 @@ Guarantees (see docs/running_the_monthly_job.md):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -99,6 +100,8 @@ class PublishRequest:
         out: ROOT folder of the publications.
         data: production history file (None = the embedded Dynacor dataset).
         guidance: guidance file (None = the dataset's own guidance, if any).
+        periods: period totals file (None = the embedded dataset's own with the embedded
+            data, none with a data file).
         model_uri: ``models:/<name>@<alias>``, ``models:/<name>/<version>`` or any URI
             ``mlflow.pyfunc.load_model`` reads.
         as_of: ``YYYY-MM`` or None (the last month with a figure).
@@ -115,6 +118,7 @@ class PublishRequest:
     out: Path
     data: Path | None = None
     guidance: Path | None = None
+    periods: Path | None = None
     model_uri: str = DEFAULT_MODEL_URI
     as_of: str | None = None
     force: bool = False
@@ -235,11 +239,12 @@ def _compute(req: PublishRequest, job: JobLog) -> _Computed:
     from forecast.report import lead_sentence
     from models.summary import annual_summary, monthly_frame
     from models.year import forecast_year, guidance_in_force, parse_month
-    from training.pyfunc_model import history_from_input
+    from training.pyfunc_model import history_from_input, periods_to_text
     from training.tracking import data_digest, history_to_input
 
     with job.step("load_data") as f:
-        inputs = load_inputs(req.data, req.guidance)
+        inputs = load_inputs(req.data, req.guidance, req.periods)
+        periods_text = periods_to_text(inputs.periods)
         history = inputs.history
         digest = data_digest(history)
         as_of = parse_month(req.as_of) if req.as_of else last_reported_month(history)
@@ -258,7 +263,8 @@ def _compute(req: PublishRequest, job: JobLog) -> _Computed:
     with job.step("forecast", n_paths=req.n_paths, seed=req.seed) as f:
         flat = history_to_input(history)
         params: dict[str, Any] = {"as_of": str(as_of), "year": year, "n_paths": req.n_paths,
-                                  "seed": req.seed, "model_version": ref.version or ""}
+                                  "seed": req.seed, "model_version": ref.version or "",
+                                  "periods": periods_text}
         if guidance is not None:
             params.update(guidance_low=guidance[0], guidance_high=guidance[1])
         served = loaded.pyfunc.predict(flat, params=params)
@@ -266,7 +272,7 @@ def _compute(req: PublishRequest, job: JobLog) -> _Computed:
         # on the same validated history and seed gives the same paths, checked below.
         same_history, _ = history_from_input(flat)
         yf = forecast_year(loaded.spec.build(), same_history, as_of, year, n_paths=req.n_paths,
-                           seed=req.seed, periods=loaded.periods)
+                           seed=req.seed, periods=inputs.periods)
         annual = annual_summary(yf, guidance, model_version=ref.version or loaded.spec.label,
                                 data_sha256=digest, orecast_version=orecast_version())
         diff = _served_agrees(served, monthly_frame(yf), annual)
@@ -275,8 +281,13 @@ def _compute(req: PublishRequest, job: JobLog) -> _Computed:
                                         f"spec {loaded.spec.label} run in process; expected "
                                         f"the same numbers (orecast versions differ?)")
         f.update(p50=annual["p50"], p10=annual["p10"], p90=annual["p90"])
-    backtest = backtest_accuracy(ref, loaded.spec.name, yf.months_actual)
+    backtest = backtest_accuracy(ref, ref.tags.get("candidate") or loaded.spec.name,
+                                 yf.months_actual)
+    if backtest is not None and ref.tags.get("data_sha256") != digest:
+        # The accuracy of a model trained on another plant's figures is not this plant's.
+        backtest["other_data"] = ref.tags.get("data_name") or "other data"
     key = {"data_sha256": digest, "model_uri": ref.load_uri, "model_name": ref.name,
+           "periods_sha256": hashlib.sha256(periods_text.encode()).hexdigest(),
            "model_version": ref.version, "model_run_id": loaded.run_id, "as_of": str(as_of),
            "year": year, "guidance_low": None if guidance is None else guidance[0],
            "guidance_high": None if guidance is None else guidance[1], "seed": req.seed,

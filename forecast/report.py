@@ -135,7 +135,10 @@ def _backtest_html(bt: dict[str, Any] | None, months: int) -> str:
         return (f'<p class="note">No backtest score of this model at {months} months known is '
                 f"available from its training run.</p>")
     n = int(bt.get("n_origins") or 0)
-    text = (f"<p>In the backtest of its training run, forecasting a year with {months} months "
+    other = bt.get("other_data")
+    where = (f"of its training run, on other data ({other}), not on the data forecast here"
+             if other else "of its training run, on the data forecast here")
+    text = (f"<p>In the backtest {where}, forecasting a year with {months} months "
             f"known, this model's median annual total was off by "
             f"{bt['annual_ape']:.1f}% of the actual on average over {n} "
             f"forecast origin{'s' if n != 1 else ''}")

@@ -40,8 +40,15 @@ def rainy_flag(index: pd.PeriodIndex) -> np.ndarray:
 
 
 def acf(y: np.ndarray, nlags: int) -> np.ndarray:
-    """Sample autocorrelations r_1..r_nlags of a gap-free series, shape (nlags,)."""
-    d = y - y.mean()
+    """Sample autocorrelations r_1..r_nlags, shape (nlags,).
+
+    Missing values (NaN) are left out of every sum: the lag-k numerator runs over the pairs
+    whose two values are observed (Parzen 1963, amplitude-modulated series); on a gap-free
+    series this is the usual estimator.
+    """
+    y = np.asarray(y, dtype=float)
+    obs = np.isfinite(y)
+    d = np.where(obs, y - (y[obs].mean() if obs.any() else 0.0), 0.0)
     denom = float(d @ d)
     if denom == 0.0:
         return np.zeros(nlags)
@@ -62,7 +69,7 @@ def is_seasonal(y: np.ndarray, period: int = PERIOD, level: float = 0.90) -> boo
         True when the lag-``period`` autocorrelation is significant.
     """
     y = np.asarray(y, dtype=float)
-    n = y.size
+    n = int(np.isfinite(y).sum())
     if period < 2 or n < 2 * period:
         return False
     r = acf(y, period)

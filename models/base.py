@@ -1,4 +1,4 @@
-"""The model contract every member of the zoo follows (see conventions.md).
+"""The model contract every member of the zoo follows (see docs/conventions.md).
 
 A production history is a ``pandas.DataFrame`` indexed by a monthly ``PeriodIndex`` named
 ``month`` (contiguous, no duplicates), with a float column ``gold_oz`` (troy ounces, NaN =
@@ -49,6 +49,9 @@ class ForecastModel:
     complexity: ClassVar[int] = 5
     #: declines a history whose every observed month is zero (nothing to learn a level from)
     needs_production: ClassVar[bool] = True
+    #: can be fitted on quarterly totals (season length 4) when the months are not known:
+    #: the model reads only the order of the values, never their calendar months
+    fits_quarterly: ClassVar[bool] = False
 
     # -- scikit-learn style parameters -------------------------------------------------
     @classmethod
@@ -71,14 +74,18 @@ class ForecastModel:
 
     # -- capability check --------------------------------------------------------------
     @classmethod
-    def decline_reason(cls, history: pd.DataFrame) -> str | None:
+    def decline_reason(cls, history: pd.DataFrame,
+                       min_history: int | None = None) -> str | None:
         """Say why this model cannot be fitted to ``history``, or None if it can.
 
         Args:
             history: production frame (monthly PeriodIndex), already cut at the as-of month.
+            min_history: fewest observed values, when not ``cls.min_history`` (a quarterly
+                fit counts quarters).
         Returns:
             A one-line reason, or None.
         """
+        least = cls.min_history if min_history is None else min_history
         for col in cls.required_columns:
             if col not in history.columns:
                 return f"needs column {col!r}, absent from the data"
@@ -91,23 +98,26 @@ class ForecastModel:
         if cls.needs_production and n_obs and not (y.fillna(0.0) > 0).any():
             # A plant that has never produced gives no level, season or trend to learn.
             return "every observed month is zero: nothing to learn a level from"
-        if n_obs < cls.min_history:
-            return f"needs at least {cls.min_history} observed months, has {n_obs}"
+        if n_obs < least:
+            unit = "months" if min_history is None else "values"
+            return f"needs at least {least} observed {unit}, has {n_obs}"
         return None
 
     # -- the contract ----------------------------------------------------------------------
-    def fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> Self:
+    def fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None, *,
+            min_history: int | None = None) -> Self:
         """Learn from a production history.
 
         Args:
             history: production frame (see module docstring), cut at the as-of month.
             periods: validated period totals (only read by models with ``uses_periods``).
+            min_history: fewest observed values accepted, when not the class's own.
         Returns:
             self, fitted.
         Raises:
             ModelDeclined: when ``decline_reason`` finds a reason.
         """
-        reason = self.decline_reason(history)
+        reason = self.decline_reason(history, min_history)
         if reason is not None:
             raise ModelDeclined(f"{self.name}: {reason}")
         self.last_month_: pd.Period = history.index[-1]

@@ -6,6 +6,13 @@ no trend or (damped) additive trend, no / additive / multiplicative seasonality 
 least two full seasons are observed. Multiplicative forms need strictly positive data.
 Sample paths come from the fitted model's own simulation (``ETSResults.simulate``), so the
 paths carry the state uncertainty the model implies.
+
+A history with missing months is fitted through them instead of being cut after the last
+gap: ``ETSModel`` needs every value, so the linear (additive-error) forms are fitted as
+state-space models by the Kalman filter (statsmodels
+``statespace.exponential_smoothing.ExponentialSmoothing``), which skips the measurement
+update of a missing month (Durbin & Koopman 2012, 4.10); the form is chosen by AICc among
+no trend / damped trend and no / additive season.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
 from models.base import ForecastModel, observed_target
 from models.errors import ModelDeclined
@@ -55,6 +63,8 @@ class ETS(ForecastModel):
     # Dynacor 2017 backtest with 8-11 months).
     min_history = 12
     complexity = 2
+    handles_missing = True
+    fits_quarterly = True
 
     def __init__(self, *, season_length: int = 12, damped_only: bool = True,
                  max_iter: int = 200):
@@ -64,6 +74,11 @@ class ETS(ForecastModel):
 
     def _fit(self, history: pd.DataFrame) -> None:
         y = observed_target(history)
+        y = y[int(np.flatnonzero(np.isfinite(y))[0]):]
+        if not np.all(np.isfinite(y)):
+            self._fit_missing(y)
+            return
+        self.kalman_ = False
         best = None
         for e, t, d, s in _candidates(y, self.season_length, self.damped_only):
             try:
@@ -91,6 +106,35 @@ class ETS(ForecastModel):
                      f"{'N' if s is None else s[0].upper()})"
         log.debug("ets selected %s (AICc %.1f)", self.spec_, self.aicc_)
 
+    def _fit_missing(self, y: np.ndarray) -> None:
+        """Additive forms through missing values by the Kalman filter, best AICc."""
+        m = self.season_length
+        n_obs = int(np.isfinite(y).sum())
+        trends = [(False, False)] + ([(True, True)] if n_obs >= 10 else [])
+        seasons = [None] + ([m] if m > 1 and n_obs >= 2 * m + 2 else [])
+        best = None
+        for trend, damped in trends:
+            for season in seasons:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        res = ExponentialSmoothing(y, trend=trend, damped_trend=damped,
+                                                   seasonal=season).fit(
+                            disp=False, maxiter=self.max_iter)
+                except (ValueError, np.linalg.LinAlgError) as exc:
+                    log.debug("ETS (Kalman) trend=%s season=%s failed: %s", trend, season, exc)
+                    continue
+                aicc = float(res.aicc)
+                if np.isfinite(aicc) and (best is None or aicc < best[0]):
+                    best = (aicc, res, (trend, damped, season))
+        if best is None:
+            raise ModelDeclined(f"{self.name}: no ETS form could be fitted to this history")
+        self.aicc_, self.result_, (trend, damped, season) = best
+        self.kalman_ = True
+        self.spec_ = f"ETS(A,{'Ad' if damped else 'A' if trend else 'N'}," \
+                     f"{'A' if season else 'N'}) by Kalman filter"
+        log.debug("ets selected %s (AICc %.1f)", self.spec_, self.aicc_)
+
     def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
         """The selected form's point forecast (its recursion without errors), shape
         (horizon,), same unit as the history, floored at 0: free of simulation noise."""
@@ -104,6 +148,7 @@ class ETS(ForecastModel):
                 future: pd.DataFrame | None) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            # ETSResults and the Kalman filter's MLEResults simulate with the same call.
             sims = self.result_.simulate(nsimulations=horizon, repetitions=n_paths,
                                          anchor="end", rng=rng)
         paths = np.asarray(sims, dtype=float).reshape(horizon, n_paths).T

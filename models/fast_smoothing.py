@@ -55,15 +55,43 @@ def seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
     return _seasonal.multiplicative_indices(y, np.arange(len(y)) % m, m)
 
 
+def _ses_errors_missing(y: np.ndarray, alpha: float) -> tuple[np.ndarray, float, float]:
+    # The level's one-step prediction is linear in the initial level l_0: run the recursion
+    # for the data (l_0 = 0) and for l_0 = 1 at once. A missing month has no measurement
+    # update, the level is carried over (what the Kalman filter does for ETS(A,N,N)).
+    n = y.size
+    ly, l1 = 0.0, 1.0
+    fy = np.empty(n)
+    f1 = np.empty(n)
+    for i in range(n):
+        fy[i], f1[i] = ly, l1
+        if np.isfinite(y[i]):
+            ly += alpha * (y[i] - ly)
+            l1 -= alpha * l1
+    obs = np.isfinite(y)
+    l0 = float(f1[obs] @ (y[obs] - fy[obs])) / float(f1[obs] @ f1[obs])
+    e = y - fy - f1 * l0
+    return e, l0, ly + l1 * l0
+
+
 def fit_ses(y: np.ndarray) -> tuple[float, float, np.ndarray]:
     """SES by least squares: ``alpha`` searched on (0, 1), initial level profiled.
 
+    Missing values (NaN) carry the level over without an update and add no error.
+
     Args:
-        y: gap-free series, shape (n,), n >= 2.
+        y: series, shape (n,), n >= 2 observed values; NaN where not observed.
     Returns:
-        alpha, final level l_T (same unit as y), one-step errors shape (n,).
+        alpha, final level l_T (same unit as y), one-step errors shape (n,), NaN where y is.
     """
     n = y.size
+    if not np.all(np.isfinite(y)):
+        res = minimize_scalar(lambda a: float(np.nansum(_ses_errors_missing(y, a)[0] ** 2)),
+                              bounds=(1e-4, 0.9999), method="bounded",
+                              options={"xatol": 1e-5})
+        alpha = float(res.x)
+        e, _, level = _ses_errors_missing(y, alpha)
+        return alpha, level, e
     t = np.arange(n)
 
     def errors(alpha: float) -> tuple[np.ndarray, float, np.ndarray]:
@@ -92,15 +120,17 @@ def _damped_errors(y: np.ndarray, alpha: float, beta: float, phi: float,
     fy = np.empty(n)
     f1 = np.empty(n)
     f2 = np.empty(n)
+    obs = np.isfinite(y)
     for i in range(n):
         py, p1, p2 = ly + phi * by, l1 + phi * b1, l2 + phi * b2
         fy[i], f1[i], f2[i] = py, p1, p2
-        ey, e1, e2 = y[i] - py, -p1, -p2
+        # A missing value has no measurement update: the states follow their prediction.
+        ey, e1, e2 = (y[i] - py, -p1, -p2) if obs[i] else (0.0, 0.0, 0.0)
         ly, by = py + alpha * ey, phi * by + beta * ey
         l1, b1 = p1 + alpha * e1, phi * b1 + beta * e1
         l2, b2 = p2 + alpha * e2, phi * b2 + beta * e2
     a = np.column_stack([f1, f2])
-    coef, *_ = np.linalg.lstsq(a, y - fy, rcond=None)
+    coef, *_ = np.linalg.lstsq(a[obs], (y - fy)[obs], rcond=None)
     e = y - fy - a @ coef
     return e, float(coef[0]), float(coef[1])
 
@@ -110,7 +140,7 @@ def _damped_states(y: np.ndarray, alpha: float, beta: float, phi: float, l0: flo
     lev, tr = l0, b0
     for v in y:
         pred = lev + phi * tr
-        err = v - pred
+        err = v - pred if np.isfinite(v) else 0.0
         lev, tr = pred + alpha * err, phi * tr + beta * err
     return lev, tr
 
@@ -121,17 +151,20 @@ def fit_damped(y: np.ndarray) -> tuple[tuple[float, float, float], float, float,
     Bounds as in ``forecast::ets``: alpha in (1e-4, 0.9999), beta in (1e-4, alpha),
     phi in [0.8, 0.98]; beta is searched as a share of alpha so the bound is a box.
 
+    Missing values (NaN) get no measurement update and add no error.
+
     Args:
-        y: gap-free series, shape (n,), n >= 4.
+        y: series, shape (n,), n >= 4 observed values; NaN where not observed.
     Returns:
-        (alpha, beta, phi), final level l_T, final trend b_T, one-step errors shape (n,).
+        (alpha, beta, phi), final level l_T, final trend b_T, one-step errors shape (n,)
+        (NaN where y is).
     """
     def unpack(x: np.ndarray) -> tuple[float, float, float]:
         return float(x[0]), float(x[0] * x[1]), float(x[2])
 
     def sse(x: np.ndarray) -> float:
         e = _damped_errors(y, *unpack(x))[0]
-        return float(e @ e)
+        return float(np.nansum(e * e))
 
     res = minimize(sse, x0=np.array([0.3, 0.1, 0.95]), method="L-BFGS-B",
                    bounds=[(1e-4, 0.9999), (1e-4, 0.9999), (0.8, 0.98)],
@@ -154,22 +187,29 @@ class _Adjusted(ForecastModel):
     # (80% intervals covering 0-9% of 2017 totals in the Dynacor backtest).
     min_history = 12
     complexity = 2
+    # Missing months get no update of the smoothed states (the Kalman filter's rule for
+    # these linear innovations forms); seasonal indices come from the observed months.
+    handles_missing = True
+    fits_quarterly = True
 
     def __init__(self, *, season_length: int = 12):
         self.season_length = season_length
 
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         y = observed_target(history)
+        # Months before the first figure carry nothing; the recursions start there.
+        y = y[int(np.flatnonzero(np.isfinite(y))[0]):]
         m = self.season_length
         self.season_ = np.ones(max(m, 1))
-        self.seasonal_ = bool(m > 1 and np.all(y > 0) and is_seasonal(y, m))
+        observed = y[np.isfinite(y)]
+        self.seasonal_ = bool(m > 1 and np.all(observed > 0) and is_seasonal(y, m))
         if self.seasonal_:
             self.season_ = seasonal_indices(y, m)
         pos = np.arange(y.size) % max(m, 1)
         self.next_pos_ = int(y.size % max(m, 1))
         adjusted = y / self.season_[pos]
         e = self._fit_adjusted(adjusted)
-        self.sigma_ = float(np.sqrt(np.mean(e ** 2)))
+        self.sigma_ = float(np.sqrt(np.nanmean(e ** 2)))
 
     def _future_season(self, horizon: int) -> np.ndarray:
         m = self.season_.size
@@ -225,7 +265,8 @@ class ThetaSES(SES):
     def _fit_adjusted(self, y: np.ndarray) -> np.ndarray:
         e = super()._fit_adjusted(y)
         t = np.arange(y.size, dtype=float)
-        self.b0_ = float(np.polyfit(t, y, 1)[0])
+        obs = np.isfinite(y)
+        self.b0_ = float(np.polyfit(t[obs], y[obs], 1)[0])
         self.n_adj_ = int(y.size)
         return e
 

@@ -130,9 +130,10 @@ class Metallurgical(ForecastModel):
         self.seasonal_shrink = seasonal_shrink
 
     @classmethod
-    def decline_reason(cls, history: pd.DataFrame) -> str | None:
+    def decline_reason(cls, history: pd.DataFrame,
+                       min_history: int | None = None) -> str | None:
         """As ``ForecastModel.decline_reason``, plus enough months with ore milled and gold."""
-        reason = super().decline_reason(history)
+        reason = super().decline_reason(history, min_history)
         if reason is not None:
             return reason
         q = history[PROCESSED].to_numpy(dtype=float)

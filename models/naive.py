@@ -1,8 +1,11 @@
 """The naive forecast (last observed month carried forward), the last-resort fallback.
 
 Hyndman & Athanasopoulos, FPP3 5.2: ``y[T+h] = y[T]``. Sample paths are a random walk from
-the last observed month whose steps are drawn from the observed month-to-month changes (no
-steps when only one month is observed: the paths are then flat). Used when not even the
+the last observed month whose steps are drawn from the observed month-to-month changes,
+centred on zero (no steps when only one month is observed: the paths are then flat). The
+naive model has no drift: uncentred changes of a short, rising history would make its paths
+climb away from its own point forecast (three months of a rising rainy-season recovery,
+bootstrapped, put the median 2016 path 47% above the year's actual). Used when not even the
 seasonal naive model (13 months) can be fitted.
 """
 
@@ -19,6 +22,7 @@ class Naive(ForecastModel):
 
     name = "naive"
     handles_missing = True
+    fits_quarterly = True
     min_history = 1
     complexity = 0
     # The last resort must answer: a plant that has only reported zeros is forecast at zero.
@@ -31,7 +35,8 @@ class Naive(ForecastModel):
         y = observed_target(history)
         observed = y[np.isfinite(y)]
         self.last_oz_ = float(observed[-1])
-        self.steps_ = np.diff(observed)
+        steps = np.diff(observed)
+        self.steps_ = steps - steps.mean() if steps.size else steps
 
     def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
         """The last observed month repeated, shape (horizon,), oz."""

@@ -95,6 +95,8 @@ class DynamicOptimisedTheta(SES):
     """Dynamic Optimised Theta (Fiorucci et al. 2016) on seasonally adjusted ounces."""
 
     name = "dotm"
+    # Its running trend needs every value: fitted on the values after the last gap.
+    handles_missing = False
     # A year of months at least: fitted on a few months these forms are confidently wrong
     # (80% intervals covering 0-9% of 2017 totals in the Dynacor backtest).
     min_history = 12

@@ -8,6 +8,7 @@ import pandas as pd
 
 from models.base import TARGET, ForecastModel, contiguous_tail
 from models.errors import ModelDeclined
+from models.quarterly import QuarterlyFit
 
 log = logging.getLogger(__name__)
 
@@ -15,13 +16,6 @@ log = logging.getLogger(__name__)
 def cut_at(history: pd.DataFrame, as_of: pd.Period) -> pd.DataFrame:
     """Rows of ``history`` with month <= ``as_of`` (nothing later can leak into a fit)."""
     return history.loc[history.index <= as_of]
-
-
-def cut_periods_at(periods: pd.DataFrame | None, as_of: pd.Period) -> pd.DataFrame | None:
-    """Period totals whose period ended on or before ``as_of`` (None stays None)."""
-    if periods is None:
-        return None
-    return periods.loc[periods["end"] <= as_of]
 
 
 def history_for(model: ForecastModel, history: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +34,7 @@ def history_for(model: ForecastModel, history: pd.DataFrame) -> pd.DataFrame:
         used = history.loc[first:] if first is not None else history
         if used[TARGET].isna().any():
             tail = contiguous_tail(used)
-            log.info("%s cannot handle missing months: fitting on %d months from %s "
+            log.debug("%s cannot handle missing months: fitting on %d months from %s "
                      "(dropped %d earlier months around gaps)", model.name, len(tail),
                      tail.index[0] if len(tail) else "-", len(used) - len(tail))
             used = tail
@@ -52,6 +46,24 @@ def history_for(model: ForecastModel, history: pd.DataFrame) -> pd.DataFrame:
 
 def fit_model(model: ForecastModel, history: pd.DataFrame,
               periods: pd.DataFrame | None = None) -> ForecastModel:
-    """Fit ``model`` on the usable part of ``history`` (see ``history_for``); returns it."""
-    used = history_for(model, history)
-    return model.fit(used, periods=periods)
+    """Fit ``model`` on the usable part of ``history`` (see ``history_for``); returns it.
+
+    A model that declines the months but can read quarterly totals (``fits_quarterly``) is
+    fitted on the quarterly series of the months and period totals instead, when the last
+    month is a quarter end; the returned object is then that quarterly fit (same name).
+
+    Raises:
+        ModelDeclined: neither the months nor the quarters can be used (both reasons).
+    """
+    quarterly_ok = model.fits_quarterly and len(history) and history.index[-1].month % 3 == 0
+    try:
+        return model.fit(history_for(model, history), periods=periods)
+    except ModelDeclined as monthly:
+        if not quarterly_ok:
+            raise
+        try:
+            return QuarterlyFit(member=model.clone()).fit(history, periods)
+        except ModelDeclined as quarterly:
+            raise ModelDeclined(f"{monthly}; {str(quarterly).removeprefix(model.name + ': ')}"
+                                ) from None
+

@@ -25,6 +25,7 @@ class SeasonalNaive(ForecastModel):
     # (13 months leave a single residual, i.e. a zero-width interval).
     min_history = 24
     complexity = 0
+    fits_quarterly = True
     # Repeating last year's zeros is a fair forecast for a plant that stood still all year.
     needs_production = False
 

@@ -9,9 +9,10 @@ even within the unpublished span) -- used for the share curve only, never writte
 the data.
 
 Uncertainty: the log ratio r(m) = log(annual / cum(m)) is treated as exchangeable across
-years, so the predictive for a new year is Student-t with k-1 degrees of freedom and scale
-sd * sqrt(1 + 1/k) (the prediction interval of a sample of k; e.g. Hyndman & Athanasopoulos,
-FPP3 5.5). Before a year has any actuals the total is last year's total times a growth
+years, so the predictive for a new year has the variance of the Student-t prediction of a
+sample of k (k-1 degrees of freedom, scale sd * sqrt(1 + 1/k); e.g. Hyndman &
+Athanasopoulos, FPP3 5.5), drawn as a normal on the log scale so that the annual total has
+a finite mean (``_t_draws``). Before a year has any actuals the total is last year's total times a growth
 factor drawn from the same kind of predictive over past annual log growth. When both are
 available they are combined by precision weighting of the two log estimates, so early in the
 year the prior carries more weight and late in the year the run rate dominates.
@@ -27,76 +28,10 @@ import numpy as np
 import pandas as pd
 
 from models.base import TARGET, ForecastModel
+from models.errors import ModelDeclined
+from models.periods import cumulative_anchors
 
 log = logging.getLogger(__name__)
-
-_PRODUCED = "gold_produced"
-_Q1_SHARE = "q1_share_of_annual"
-
-
-def _year_anchors(history: pd.DataFrame,
-                  periods: pd.DataFrame | None) -> dict[int, dict[int, float]]:
-    """Known cumulative output at month ends: {year: {month (0..12): cum oz}}, cum(0) = 0."""
-    anchors: dict[int, dict[int, float]] = {}
-    y = history[TARGET]
-    monthly: dict[int, dict[int, float]] = {}
-    for period, value in y.items():
-        monthly.setdefault(period.year, {})[period.month] = value
-    for year, months in monthly.items():
-        a = anchors.setdefault(year, {0: 0.0})
-        cum = 0.0
-        for m in range(1, 13):
-            v = months.get(m, np.nan)
-            if not np.isfinite(v):
-                break
-            cum += v
-            a[m] = cum
-
-    if periods is not None and not periods.empty:
-        prod = periods.loc[periods["metric"] == _PRODUCED].copy()
-        # Of disagreeing duplicates, the latest release is the company's final word.
-        order = "release_date" if "release_date" in prod.columns else "end"
-        prod = prod.sort_values(order, kind="stable").drop_duplicates(["start", "end"],
-                                                                       keep="last")
-        spans = [(p.start, p.end, float(p.value)) for p in prod.itertuples()
-                 if p.start.year == p.end.year and np.isfinite(p.value)]
-        # Totals from January are direct readings of the cumulative; they take precedence
-        # over chains of shorter periods (which compound any revision between releases).
-        for start, end, value in spans:
-            if start.month == 1:
-                anchors.setdefault(start.year, {0: 0.0}).setdefault(end.month, value)
-        # Chain the other spans onto known anchors until nothing new is learned.
-        changed = True
-        while changed:
-            changed = False
-            for start, end, value in spans:
-                a = anchors.setdefault(start.year, {0: 0.0})
-                lo, hi = start.month - 1, end.month
-                if lo in a and hi not in a:
-                    a[hi] = a[lo] + value
-                    changed = True
-                elif hi in a and lo not in a:
-                    a[lo] = a[hi] - value
-                    changed = True
-        shares = periods.loc[periods["metric"] == _Q1_SHARE]
-        for p in shares.itertuples():
-            a = anchors.setdefault(p.start.year, {0: 0.0})
-            if 12 in a and 3 not in a and np.isfinite(p.value):
-                a[3] = a[12] * float(p.value) / 100.0
-
-    # With the annual total known, trailing known months give the cumulative before them.
-    for year, months in monthly.items():
-        a = anchors.get(year, {})
-        if 12 not in a:
-            continue
-        tail = 0.0
-        for m in range(12, 0, -1):
-            v = months.get(m, np.nan)
-            if not np.isfinite(v):
-                break
-            tail += v
-            a.setdefault(m - 1, a[12] - tail)
-    return anchors
 
 
 def _share_curve(a: dict[int, float]) -> np.ndarray:
@@ -107,7 +42,16 @@ def _share_curve(a: dict[int, float]) -> np.ndarray:
 
 def _t_draws(rng: np.random.Generator, values: np.ndarray, size: int) -> tuple[np.ndarray,
                                                                                float]:
-    """Predictive draws for a new exchangeable value given a sample; returns (draws, var)."""
+    """Predictive draws (log scale) for a new exchangeable value given a sample; (draws, var).
+
+    The predictive of a new value from a normal sample of k is Student-t with k-1 degrees of
+    freedom and scale sd sqrt(1 + 1/k). A t on the log scale has no finite mean once
+    exponentiated (its moment generating function does not exist), so the draws are normal
+    with the t's variance, sd^2 (1 + 1/k) df / (df - 2), which is finite for df > 2; for
+    df <= 2, where it is not, 4 sd^2 (1 + 1/k) stands in (a t with 4 degrees of freedom has
+    twice the variance of its scale; twice that again for the thinner evidence). The annual
+    total exp(draw) is then log-normal, with a finite mean by construction.
+    """
     k = values.size
     mean = float(values.mean())
     if k < 2:
@@ -115,7 +59,7 @@ def _t_draws(rng: np.random.Generator, values: np.ndarray, size: int) -> tuple[n
     sd = float(values.std(ddof=1)) * np.sqrt(1.0 + 1.0 / k)
     df = k - 1
     var = sd**2 * (df / (df - 2.0)) if df > 2 else 4.0 * sd**2
-    return mean + sd * rng.standard_t(df, size=size), var
+    return mean + np.sqrt(var) * rng.standard_normal(size), var
 
 
 class SeasonalShareRunRate(ForecastModel):
@@ -124,7 +68,8 @@ class SeasonalShareRunRate(ForecastModel):
     name = "share_runrate"
     handles_missing = True
     uses_periods = True
-    min_history = 1
+    # Period totals alone are enough: a year known only by its quarters has no month.
+    min_history = 0
     complexity = 1
 
     def __init__(self, *, min_years: int = 2, month_concentration: float = 150.0,
@@ -135,7 +80,7 @@ class SeasonalShareRunRate(ForecastModel):
 
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         as_of = history.index[-1]
-        anchors = _year_anchors(history, periods)
+        anchors = cumulative_anchors(history, periods)
         self.anchors_ = anchors
         past = {yr: a for yr, a in anchors.items()
                 if yr < as_of.year + (as_of.month == 12) and 12 in a and a[12] > 0}
@@ -151,10 +96,13 @@ class SeasonalShareRunRate(ForecastModel):
         if self.ytd_ is None:
             raise ValueError(f"year-to-date output at {as_of} is unknown (gaps in {as_of.year})")
         if len(self.past_years_) < self.min_years:
-            from models.errors import ModelDeclined
-
             raise ModelDeclined(f"{self.name}: needs {self.min_years} past years with a known "
                                 f"annual total, has {len(self.past_years_)}")
+        if as_of.month == 12 and len(self.past_years_) < 3:
+            # Before January the total is last year's times a growth drawn from past years'
+            # growth: two growth rates at least give it a spread.
+            raise ModelDeclined(f"{self.name}: a forecast before January needs 3 past years "
+                                f"with a known annual total, has {len(self.past_years_)}")
 
     def _month_profile(self, history: pd.DataFrame) -> np.ndarray:
         """Average share of each calendar month in a year's output, shape (12,), sums to 1."""

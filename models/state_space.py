@@ -27,10 +27,10 @@ from models.base import ForecastModel, observed_target
 log = logging.getLogger(__name__)
 
 
-def _fit_uc(z: np.ndarray, level: str, seasonal: bool, method: str):
+def _fit_uc(z: np.ndarray, level: str, seasonal: int | None, method: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mod = UnobservedComponents(z, level=level, seasonal=PERIOD if seasonal else None,
+        mod = UnobservedComponents(z, level=level, seasonal=seasonal or None,
                                    stochastic_seasonal=True)
         return mod.fit(disp=False, maxiter=500, method=method)
 
@@ -43,12 +43,15 @@ class StateSpace(ForecastModel):
     min_history = 12
     complexity = 4
 
-    def __init__(self, *, level: str = "lldtrend", seasonal_min_months: int = 24):
+    def __init__(self, *, level: str = "lldtrend", seasonal_min_months: int = 24,
+                 season_length: int = PERIOD):
         """Args: level: statsmodels ``UnobservedComponents`` trend ("lldtrend": local level,
         fixed drift and irregular; "llevel", "lltrend", ...); seasonal_min_months: shortest
-        span in months given a seasonal component."""
+        span in months given a seasonal component (two seasons of values for any
+        ``season_length``); season_length: values per season (12 months, 4 quarters)."""
         self.level = level
         self.seasonal_min_months = seasonal_min_months
+        self.season_length = season_length
 
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         y = observed_target(history)
@@ -58,11 +61,12 @@ class StateSpace(ForecastModel):
         z, n_zero = log_ounces(y[first:])
         if n_zero:
             log.info("state_space: %d near-zero months treated as unobserved in logs", n_zero)
-        seasonal = z.size >= self.seasonal_min_months
+        seasons = self.seasonal_min_months / PERIOD
+        seasonal = self.season_length if z.size >= seasons * self.season_length else None
         # L-BFGS first; Powell (derivative-free) when L-BFGS stops on a flat stretch; then a
         # local level without seasonal.
         attempts = [(self.level, seasonal, "lbfgs"), (self.level, seasonal, "powell"),
-                    ("llevel", False, "lbfgs")]
+                    ("llevel", None, "lbfgs")]
         res, (level, seas, method) = first_converged(
             "state_space", attempts, lambda a: _fit_uc(z, a[0], a[1], a[2]),
             lambda a: f"{a[0]}{'+seasonal' if a[1] else ''} ({a[2]})")
@@ -70,7 +74,7 @@ class StateSpace(ForecastModel):
         if (level, seas) != (self.level, seasonal):
             log.warning("state_space: fell back to %s", name)
         self.result_ = res
-        self.spec_ = {"level": level, "seasonal": seas, "method": method}
+        self.spec_ = {"level": level, "seasonal": bool(seas), "method": method}
         self.log_cap_ = float(np.nanmax(z)) + np.log(5.0)
         log.debug("state_space: %s, params %s", self.spec_, np.round(res.params, 5))
 

@@ -1,6 +1,6 @@
 """The published numbers of a year forecast: monthly, quarterly and annual tables.
 
-These are the contracts of conventions.md (``monthly.csv``, ``annual.json``); the CLI, the
+These are the contracts of docs/conventions.md (``monthly.csv``, ``annual.json``); the CLI, the
 MLflow pyfunc model and the publishing job all build their outputs here, so they agree.
 """
 
@@ -18,7 +18,8 @@ MONTHLY_COLUMNS = ["month", "kind", "mean", "p10", "p50", "p90"]
 QUARTERLY_COLUMNS = ["quarter", "kind", "mean", "p10", "p50", "p90"]
 ANNUAL_KEYS = ["year", "as_of", "months_actual", "ytd_oz", "mean", "p05", "p10", "p50", "p90",
                "p95", "guidance_low", "guidance_high", "prob_below_low", "prob_within",
-               "prob_above_high", "model", "model_version", "data_sha256", "orecast_version"]
+               "prob_above_high", "model", "members", "ytd_source", "model_version",
+               "data_sha256", "orecast_version"]
 
 
 def _round(x: float) -> float:
@@ -29,13 +30,16 @@ def _round(x: float) -> float:
 def monthly_frame(yf: YearForecast) -> pd.DataFrame:
     """One row per month of the year: ``month, kind, mean, p10, p50, p90`` (oz).
 
-    Known months are ``kind=actual`` with all statistics equal to the actual.
+    Known months are ``kind=actual`` with all statistics equal to the actual; a known month
+    without a figure of its own (its output known only through a published total) is
+    ``kind=period`` and holds an even share of that total.
     """
+    own = yf.is_actual if yf.is_monthly is None else yf.is_monthly
     q = quantiles(yf.month_paths, (0.10, 0.50, 0.90))
     mean = yf.month_paths.mean(axis=0)
     return pd.DataFrame({
         "month": [str(m) for m in yf.months],
-        "kind": np.where(yf.is_actual, "actual", "forecast"),
+        "kind": np.where(own, "actual", np.where(yf.is_actual, "period", "forecast")),
         "mean": [_round(v) for v in mean],
         "p10": [_round(v) for v in q[0]],
         "p50": [_round(v) for v in q[1]],
@@ -88,6 +92,8 @@ def annual_summary(yf: YearForecast, guidance: tuple[float, float] | None = None
         "guidance_low": None, "guidance_high": None,
         "prob_below_low": None, "prob_within": None, "prob_above_high": None,
         "model": yf.model,
+        "members": ",".join(yf.members),
+        "ytd_source": yf.ytd_source,
         "model_version": model_version,
         "data_sha256": data_sha256,
         "orecast_version": orecast_version,

@@ -54,7 +54,7 @@ class DampedMAPA(Damped):
             (1, self.level_, self.trend_, self.phi_)]
         for k in LEVELS[1:]:
             blocks = block_means(y, k)
-            if blocks.size < MIN_BLOCKS:
+            if np.isfinite(blocks).sum() < MIN_BLOCKS:
                 continue
             (_, _, phi), level, trend, _ = fit_damped(blocks)
             self.levels_.append((k, level, trend, phi))

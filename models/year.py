@@ -13,7 +13,8 @@ import pandas as pd
 
 from models.base import TARGET, ForecastModel
 from models.errors import DataValidationError, UsageError
-from models.pipeline import cut_at, cut_periods_at, fit_model
+from models.periods import YearToDate, cut_periods_at, ytd_at
+from models.pipeline import cut_at, fit_model
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,16 @@ class YearForecast:
         as_of: last month whose actual is used.
         model: zoo name of the model that produced the paths.
         months: the 12 months of the year (PeriodIndex).
-        is_actual: bool array (12,), True where the month's figure is known.
+        is_actual: bool array (12,), True for the months up to as-of (their output is
+            known, from their own figures or from published totals).
         month_paths: array (n_paths, 12) of oz; known months hold the actual in every path.
+            A known month without a figure of its own (``is_monthly`` False) holds an even
+            share of the published total that covers it, so the year-to-date is exact.
+        is_monthly: bool array (12,), True where the month's own figure is known; None
+            means ``is_actual``.
+        ytd_source: where the year-to-date came from: ``monthly`` or ``periods``.
+        members: for a combination, the members that forecast; else empty.
+        declined: for a combination, {member: reason} of those that declined.
     """
 
     year: int
@@ -35,6 +44,10 @@ class YearForecast:
     months: pd.PeriodIndex
     is_actual: np.ndarray
     month_paths: np.ndarray
+    is_monthly: np.ndarray | None = None
+    ytd_source: str = "monthly"
+    members: tuple[str, ...] = ()
+    declined: dict | None = None
 
     @property
     def annual_paths(self) -> np.ndarray:
@@ -72,14 +85,47 @@ def parse_month(text: str, field: str = "--as-of") -> pd.Period:
         raise UsageError(f"{field}: expected a month as YYYY-MM, got {text!r}") from None
 
 
+def data_span(history: pd.DataFrame, periods: pd.DataFrame | None) -> tuple[pd.Period,
+                                                                          pd.Period]:
+    """First and last month the data knows anything about (months or period totals)."""
+    first, last = history.index[0], history.index[-1]
+    if periods is not None and not periods.empty:
+        first, last = min(first, periods["start"].min()), max(last, periods["end"].max())
+    return first, last
+
+
+def known_year_to_date(history: pd.DataFrame, periods: pd.DataFrame | None,
+                       as_of: pd.Period, year: int) -> YearToDate:
+    """The year's cumulative output at as-of (``models.periods.ytd_at``), or a one-line error.
+
+    Raises:
+        DataValidationError: neither every month's figure nor a published total gives it.
+    """
+    ytd = ytd_at(history, periods, as_of, year)
+    if ytd is not None:
+        return ytd
+    months = pd.period_range(f"{year}-01", as_of, freq="M")
+    known = history[TARGET].reindex(months)
+    gaps = ", ".join(str(m) for m in known.index[known.isna()])
+    raise DataValidationError(
+        f"{history.attrs.get('source', '<data>')}: {TARGET}: months {gaps} of {year} "
+        f"have no figure and no published total ends at {as_of}; a {year} total needs "
+        f"the output to {as_of} (choose another as-of, or give --periods)")
+
+
 def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
                   year: int | None = None, *, n_paths: int = 2000, seed: int = 0,
                   periods: pd.DataFrame | None = None,
                   future: pd.DataFrame | None = None) -> YearForecast:
-    """Fit ``model`` on months <= ``as_of`` and simulate the rest of ``year``.
+    """Fit ``model`` on what is known at ``as_of`` and simulate the rest of ``year``.
+
+    The year-to-date comes from the months' own figures, or, where a month of the year has
+    none, from the period totals that ended by as-of (``known_year_to_date``). The model
+    is fitted on the months up to as-of (months never published are NaN rows, never
+    filled), or on quarterly totals when it can only use those (``fit_model``).
 
     Args:
-        model: an unfitted zoo model (it is fitted in place).
+        model: an unfitted zoo model.
         history: validated production frame; months after ``as_of`` are ignored.
         as_of: last known month.
         year: target year; defaults to the year of ``as_of`` (or the next one when as_of is
@@ -92,7 +138,7 @@ def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
         YearForecast with month_paths of shape (n_paths, 12) in oz.
     Raises:
         UsageError: as_of after the year, or beyond the data.
-        DataValidationError: a month of the year up to as_of has no figure.
+        DataValidationError: the output of the year up to as_of is unknown.
         ModelDeclined: the model cannot be fitted to this history.
     """
     if year is None:
@@ -100,29 +146,38 @@ def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
     months = pd.period_range(f"{year}-01", f"{year}-12", freq="M", name="month")
     if as_of >= months[-1]:
         raise UsageError(f"--as-of {as_of} is at or after the end of {year}: nothing to forecast")
-    if as_of > history.index[-1]:
-        raise UsageError(f"--as-of {as_of} is after the last month of the data "
-                         f"({history.index[-1]})")
-    if as_of < history.index[0]:
-        raise UsageError(f"--as-of {as_of} is before the first month of the data "
-                         f"({history.index[0]})")
-    past = cut_at(history, as_of)
-    known = past.loc[past.index >= months[0], TARGET]
-    if known.isna().any():
-        gaps = ", ".join(str(m) for m in known.index[known.isna()])
-        raise DataValidationError(
-            f"{history.attrs.get('source', '<data>')}: {TARGET}: months {gaps} of {year} "
-            f"have no figure; a {year} total needs them (choose an as-of in another year)")
-    fit_model(model, past, periods=cut_periods_at(periods, as_of))
+    first, last = data_span(history, periods)
+    if as_of > last:
+        raise UsageError(f"--as-of {as_of} is after the last month of the data ({last})")
+    if as_of < first:
+        raise UsageError(f"--as-of {as_of} is before the first month of the data ({first})")
+    ytd = known_year_to_date(history, periods, as_of, year)
+    cut = cut_periods_at(periods, as_of)
+    # Months the data covers only through period totals are NaN rows: the model sees that
+    # they are unknown, and nothing is filled in.
+    span = pd.period_range(min(first, history.index[0]), as_of, freq="M", name="month")
+    past = cut_at(history, as_of).reindex(span)
+    past.attrs = dict(history.attrs)
+    fitted = fit_model(model, past, periods=cut)
     horizon = int((months[-1] - as_of).n)
-    paths = model.sample_paths(horizon, n_paths, seed, future=future)
-    n_known = len(known)
+    paths = fitted.sample_paths(horizon, n_paths, seed, future=future)
+    n_known = ytd.months
+    own = past[TARGET].reindex(months[:n_known]).to_numpy(dtype=float)
+    is_monthly = np.zeros(12, dtype=bool)
+    is_monthly[:n_known] = np.isfinite(own)
+    known = np.where(np.isfinite(own), own, 0.0)
+    unpublished = n_known - int(is_monthly.sum())
+    if unpublished:
+        known[~is_monthly[:n_known]] = max(ytd.oz - float(known.sum()), 0.0) / unpublished
     month_paths = np.empty((n_paths, 12))
-    month_paths[:, :n_known] = known.to_numpy(dtype=float)[None, :]
+    month_paths[:, :n_known] = known[None, :]
     month_paths[:, n_known:] = paths[:, horizon - (12 - n_known):]
     is_actual = np.arange(12) < n_known
     return YearForecast(year=year, as_of=as_of, model=model.name, months=months,
-                        is_actual=is_actual, month_paths=month_paths)
+                        is_actual=is_actual, month_paths=month_paths, is_monthly=is_monthly,
+                        ytd_source=ytd.source, members=tuple(getattr(fitted, "members_used_",
+                                                                     ())),
+                        declined=dict(getattr(fitted, "declined_", {}) or {}) or None)
 
 
 def guidance_in_force(guidance: pd.DataFrame | None, year: int,

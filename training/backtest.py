@@ -2,9 +2,13 @@
 
 Expanding window (Tashman 2000, "Out-of-sample tests of forecasting accuracy"): for a target
 year Y the origins run from December of Y-1 ("before January", no actual of Y known) to
-November of Y (11 months known). At each origin the model is refitted on the months up to
-the origin only, the rest of Y is simulated, and the annual total's distribution is scored
-against the actual total. The next ``monthly_h`` months (capped at the end of Y) are scored
+November of Y (11 months known). An origin is used wherever the year's cumulative output at
+that month end was known then: from every month's own figure (evidence ``monthly``) or from
+the period totals published by then (``periods``: quarters, halves, year-to-date), and the
+year's total is known (12 months or a published total). At each origin the model is refitted
+on what was known at the origin only (``models.year.forecast_year``: months, or quarterly
+totals for members that can read them), the rest of Y is simulated, and the annual total's
+distribution is scored against the actual total. The next ``monthly_h`` months (capped at the end of Y) are scored
 month by month. The guidance in force at each origin is scored the same way next to the
 models: its midpoint as the point and its range as the interval at every level.
 
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +32,15 @@ from tqdm import tqdm
 
 from models.base import TARGET
 from models.errors import DataValidationError, ModelDeclined
-from models.year import YearForecast, forecast_year, guidance_in_force, target_year
+from models.periods import annual_totals
+from models.year import (
+    YearForecast,
+    data_span,
+    forecast_year,
+    guidance_in_force,
+    known_year_to_date,
+    target_year,
+)
 from models.zoo import make_model
 from training import metrics
 
@@ -38,7 +49,8 @@ log = logging.getLogger(__name__)
 LEVELS = (50, 80, 90)
 ANNUAL_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 PER_ORIGIN_COLUMNS = [
-    "model", "year", "as_of", "months_known", "status", "reason", "annual_actual_oz",
+    "model", "year", "as_of", "months_known", "evidence", "status", "reason",
+    "annual_actual_oz",
     "annual_mean", "annual_p05", "annual_p10", "annual_p25", "annual_p50", "annual_p75",
     "annual_p90", "annual_p95", "annual_ape", "annual_crps",
     "annual_cover50", "annual_cover80", "annual_cover90",
@@ -50,6 +62,8 @@ SCORE_COLUMNS = ["annual_ape", "annual_crps", "annual_cover50", "annual_cover80"
                  "monthly_crps", "monthly_pinball", "monthly_cover50", "monthly_cover80",
                  "monthly_cover90"]
 SKIPPED_COLUMNS = ["year", "as_of", "reason"]
+#: months known at the quarter-end origins (December of the year before, March, June, Sept.)
+QUARTER_ENDS = (0, 3, 6, 9)
 GUIDANCE = "guidance"
 
 
@@ -66,11 +80,14 @@ class BacktestResult:
         summary: model x months_known means of the scores over the ``ok`` origins, with
             ``n_origins`` (ok rows) and ``n_declined``.
         skipped: origins left out before any fit (``year, as_of, reason``).
+        forecasts: {(model, as_of): YearForecast} of every ok row, kept in memory (not
+            written) so that combinations can be scored from the members' own paths.
     """
 
     per_origin: pd.DataFrame
     summary: pd.DataFrame
     skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
+    forecasts: dict[tuple[str, str], YearForecast] = field(default_factory=dict, repr=False)
 
     def figures(self) -> dict[str, Any]:
         """The backtest figures by file stem (matplotlib Figures, e.g. for MLflow log_figure)."""
@@ -104,101 +121,78 @@ class BacktestResult:
         return written
 
 
-def annual_totals_from_periods(periods: pd.DataFrame) -> dict[int, float]:
-    """Annual gold totals (oz) from a periods table: ``gold_produced`` rows covering a year.
+def annual_totals_from_periods(periods: pd.DataFrame | None) -> dict[int, float]:
+    """Annual gold totals (oz) that a periods table gives (``models.periods.annual_totals``).
 
-    A row covers a whole year when its ``period`` is ``YYYY`` or ``YYYY-01..YYYY-12`` (or its
-    ``start``/``end`` months are January and December of one year). When several releases
-    give a year, the one with the latest ``release_date`` wins (later releases carry the
-    final adjusted figures); undated rows count as oldest.
+    A year's total comes from a whole-year row or from spans that chain to December; of
+    several releases of one span, the latest ``release_date`` wins.
 
     Args:
-        periods: periods frame with ``metric`` and ``value`` and either ``period`` or
-            ``start``/``end`` columns; ``release_date`` optional.
+        periods: validated periods frame (``start``, ``end``, ``metric``, ``value``).
     Returns:
         {year: total oz}.
     """
     if periods is None or periods.empty:
         return {}
-    value_col = "value" if "value" in periods.columns else "value_oz"
-    missing = [c for c in ("metric", value_col) if c not in periods.columns]
-    if missing:
-        raise DataValidationError(f"<periods>: {missing[0]}: column expected in periods table")
-    rows = periods.loc[periods["metric"] == "gold_produced"].copy()
-    rows["_year"] = [_whole_year(r) for r in rows.to_dict("records")]
-    rows = rows.dropna(subset=["_year", value_col])
-    if "release_date" in rows.columns:
-        rows["_released"] = pd.to_datetime(rows["release_date"].astype(str), format="ISO8601",
-                                           errors="coerce")
-    else:
-        rows["_released"] = pd.NaT
-    rows = rows.sort_values("_released", kind="stable", na_position="first")
-    last = rows.groupby("_year", sort=True).tail(1)
-    return {int(y): float(v) for y, v in zip(last["_year"], last[value_col], strict=True)}
+    return annual_totals(None, periods)
 
 
-def _whole_year(row: Mapping[str, Any]) -> int | None:
-    if "start" in row and "end" in row and pd.notna(row["start"]) and pd.notna(row["end"]):
-        start, end = (pd.Period(str(row[k]), freq="M") for k in ("start", "end"))
-        ok = start.month == 1 and end.month == 12 and start.year == end.year
-        return start.year if ok else None
-    text = str(row.get("period", "")).strip()
-    if re.fullmatch(r"\d{4}", text):
-        return int(text)
-    m = re.fullmatch(r"(\d{4})-01\.\.(\d{4})-12", text)
-    return int(m.group(1)) if m and m.group(1) == m.group(2) else None
-
-
-def _plan(years: Sequence[int], history: pd.DataFrame,
-          annual_actuals: Mapping[int, float] | None) -> tuple[list[pd.Period], list[dict]]:
-    """Origins to run and origins skipped with their reason (logged)."""
+def _plan(years: Sequence[int], history: pd.DataFrame, periods: pd.DataFrame | None,
+          annual_actuals: Mapping[int, float] | None
+          ) -> tuple[list[tuple[pd.Period, str]], list[dict], dict[int, float]]:
+    """Origins to run (with their evidence), origins skipped with their reason, actuals."""
+    first, last = data_span(history, periods)
+    totals = {**annual_totals(history, periods)}
+    for year, value in (annual_actuals or {}).items():
+        totals.setdefault(int(year), float(value))
     y = history[TARGET]
-    first, last = history.index[0], history.index[-1]
     origins, skipped = [], []
     for year in sorted({int(v) for v in years}):
         months = pd.period_range(f"{year}-01", f"{year}-12", freq="M")
-        actual = y.reindex(months)
-        total_known = bool(actual.notna().all()) or (
-            annual_actuals is not None and year in annual_actuals)
+        monthly = y.reindex(months)
+        if monthly.notna().all():
+            totals[year] = float(monthly.sum())
         for as_of in pd.period_range(f"{year - 1}-12", f"{year}-11", freq="M"):
             reason = None
             if as_of < first:
                 reason = f"before the first month of the data ({first})"
             elif as_of > last:
                 reason = f"after the last month of the data ({last})"
-            elif not total_known:
+            elif year not in totals:
                 reason = f"the actual {year} total is unknown (monthly gaps, no annual figure)"
             else:
-                gaps = actual.loc[months <= as_of]
-                gaps = gaps.index[gaps.isna()]
-                if len(gaps):
-                    reason = (f"months {', '.join(str(m) for m in gaps)} of {year} have no "
-                              f"figure; a forecast from {as_of} needs them")
+                try:
+                    ytd = known_year_to_date(history, periods, as_of, year)
+                except DataValidationError as exc:
+                    reason = str(exc)
             if reason is None:
-                origins.append(as_of)
+                origins.append((as_of, ytd.source))
             else:
-                log.info("backtest: skipping origin %s (year %d): %s", as_of, year, reason)
+                log.debug("backtest: skipping origin %s (year %d): %s", as_of, year, reason)
                 skipped.append({"year": year, "as_of": str(as_of), "reason": reason})
-    return origins, skipped
+    return origins, skipped, totals
 
 
 def origins_for(years: Sequence[int], history: pd.DataFrame,
-                annual_actuals: Mapping[int, float] | None = None) -> list[pd.Period]:
+                annual_actuals: Mapping[int, float] | None = None, *,
+                periods: pd.DataFrame | None = None) -> list[pd.Period]:
     """Forecast origins of a rolling backtest over ``years``, oldest first.
 
     For each year Y: December of Y-1 (0 months known) to November of Y (11 known). An origin
     is kept only when it lies within the data, the actual total of Y is known (all 12 months
-    present, or ``annual_actuals[Y]`` given) and every month of Y up to the origin has a
-    figure; every other origin is skipped with a logged reason.
+    present, a published total, or ``annual_actuals[Y]`` given) and the output of Y up to
+    the origin was known at the origin (every month's figure, or period totals published
+    by then); every other origin is skipped with a logged reason.
 
     Args:
         years: target years.
         history: production frame (monthly PeriodIndex named ``month``, ``gold_oz`` in oz).
         annual_actuals: optional {year: total oz} for years with monthly gaps.
+        periods: period totals (quarters, halves, year-to-date, years).
     Returns:
         List of monthly Periods (the as-of months).
     """
-    return _plan(years, history, annual_actuals)[0]
+    return [o for o, _ in _plan(years, history, periods, annual_actuals)[0]]
 
 
 def task_seed(seed: int, model: str, as_of: pd.Period) -> int:
@@ -211,17 +205,18 @@ def task_seed(seed: int, model: str, as_of: pd.Period) -> int:
 
 
 def _empty_row(model: str, year: int, as_of: pd.Period, months_known: int,
-               actual: float) -> dict[str, Any]:
+               actual: float, evidence: str = "monthly") -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(PER_ORIGIN_COLUMNS, np.nan)
     row.update(model=model, year=year, as_of=str(as_of), months_known=months_known,
-               status="ok", reason="", annual_actual_oz=actual, monthly_n=0)
+               evidence=evidence, status="ok", reason="", annual_actual_oz=actual,
+               monthly_n=0)
     for lv in LEVELS:
         row[f"annual_cover{lv}"] = pd.NA
     return row
 
 
-def _score_paths(row: dict[str, Any], yf: YearForecast, history: pd.DataFrame,
-                 monthly_h: int) -> None:
+def score_paths(row: dict[str, Any], yf: YearForecast, history: pd.DataFrame,
+                monthly_h: int) -> None:
     """Fill the annual and monthly scores of ``row`` from a YearForecast ``yf`` (in place)."""
     annual = yf.annual_paths
     actual = row["annual_actual_oz"]
@@ -255,29 +250,34 @@ def _score_paths(row: dict[str, Any], yf: YearForecast, history: pd.DataFrame,
             metrics.interval_coverage(paths, observed, lv / 100)))
 
 
+def origin_row(model: str, as_of: pd.Period, actual: float, evidence: str
+               ) -> dict[str, Any]:
+    """An unscored per-origin row of ``model`` at ``as_of`` (status ok)."""
+    return _empty_row(model, target_year(as_of), as_of, as_of.month % 12, actual, evidence)
+
+
 def _run_task(name: str, params: Mapping[str, Any], history: pd.DataFrame,
-              periods: pd.DataFrame | None, as_of: pd.Period, actual: float, n_paths: int,
-              seed: int, monthly_h: int) -> dict[str, Any]:
+              periods: pd.DataFrame | None, as_of: pd.Period, evidence: str, actual: float,
+              n_paths: int, seed: int, monthly_h: int
+              ) -> tuple[dict[str, Any], YearForecast | None]:
     """Fit one model at one origin and score it; declines become rows, never exceptions."""
-    year = target_year(as_of)
-    months_known = as_of.month % 12  # Dec of Y-1 -> 0 months of Y known
-    row = _empty_row(name, year, as_of, months_known, actual)
+    row = origin_row(name, as_of, actual, evidence)
     try:
         model = make_model(name, **params)
-        yf = forecast_year(model, history, as_of, year, n_paths=n_paths,
+        yf = forecast_year(model, history, as_of, target_year(as_of), n_paths=n_paths,
                            seed=task_seed(seed, name, as_of), periods=periods)
     except (ModelDeclined, DataValidationError) as exc:
         row.update(status="declined", reason=str(exc))
-        return row
-    _score_paths(row, yf, history, monthly_h)
-    return row
+        return row, None
+    score_paths(row, yf, history, monthly_h)
+    return row, yf
 
 
-def _guidance_row(guidance: pd.DataFrame | None, as_of: pd.Period,
+def _guidance_row(guidance: pd.DataFrame | None, as_of: pd.Period, evidence: str,
                   actual: float) -> dict[str, Any]:
     """Score the guidance in force at ``as_of`` as a uniform distribution on its range."""
     year = target_year(as_of)
-    row = _empty_row(GUIDANCE, year, as_of, as_of.month % 12, actual)
+    row = origin_row(GUIDANCE, as_of, actual, evidence)
     rng = guidance_in_force(guidance, year, as_of)
     if rng is None:
         row.update(status="declined", reason=f"no {year} guidance announced by end of {as_of}")
@@ -350,44 +350,61 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
     """
     if monthly_h < 1 or n_paths < 1:
         raise ValueError(f"monthly_h and n_paths must be >= 1, got {monthly_h}, {n_paths}")
-    origins, skipped = _plan(years, history, annual_actuals)
+    origins, skipped, actuals = _plan(years, history, periods, annual_actuals)
     if not origins:
         log.warning("backtest: no usable origin in years %s (%d skipped)",
                     ", ".join(str(y) for y in years), len(skipped))
-    actuals: dict[int, float] = {}
-    for year in sorted({target_year(o) for o in origins}):
-        monthly = history[TARGET].reindex(pd.period_range(f"{year}-01", f"{year}-12", freq="M"))
-        actuals[year] = (float(monthly.sum()) if monthly.notna().all()
-                         else float(annual_actuals[year]))  # type: ignore[index]
+    elif skipped:
+        log.info("backtest: %d origins skipped (output to the origin or the year's total "
+                 "unknown; skipped.csv says why)", len(skipped))
     params = dict(model_params or {})
-    tasks = [(name, params.get(name, {}), as_of) for name in model_names for as_of in origins]
+    args = [(name, params.get(name, {}), history, periods, as_of, evidence,
+             actuals[target_year(as_of)], n_paths, seed, monthly_h)
+            for name in model_names for as_of, evidence in origins]
     log.info("backtest: %d models x %d origins = %d fits", len(model_names), len(origins),
-             len(tasks))
-
-    args = [(name, p, history, periods, as_of, actuals[target_year(as_of)], n_paths, seed,
-             monthly_h) for name, p, as_of in tasks]
+             len(args))
     bar = tqdm(total=len(args), desc="backtest", unit="fit", disable=not progress)
     rows: list[dict[str, Any]] = []
+    forecasts: dict[tuple[str, str], YearForecast] = {}
+
+    def keep(out: tuple[dict[str, Any], YearForecast | None]) -> None:
+        row, yf = out
+        rows.append(row)
+        if yf is not None:
+            forecasts[(row["model"], row["as_of"])] = yf
+        bar.update(1)
+
     try:
         if n_jobs == 1 or len(args) <= 1:
             for a in args:
-                rows.append(_run_task(*a))
-                bar.update(1)
+                keep(_run_task(*a))
         else:
             # An ordered generator: rows arrive in task order whatever the worker timing.
             runner = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
-            for row in runner(delayed(_run_task)(*a) for a in args):
-                rows.append(row)
-                bar.update(1)
+            for out in runner(delayed(_run_task)(*a) for a in args):
+                keep(out)
     finally:
         bar.close()
-    for row in rows:
-        if row["status"] == "declined":
-            log.info("backtest: %s declined at %s: %s", row["model"], row["as_of"], row["reason"])
-    rows += [_guidance_row(guidance, o, actuals[target_year(o)]) for o in origins]
+    log_declines(rows)
+    rows += [_guidance_row(guidance, o, ev, actuals[target_year(o)]) for o, ev in origins]
     per_origin = _frame(rows)
     return BacktestResult(per_origin=per_origin, summary=summarise(per_origin),
-                          skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS))
+                          skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS),
+                          forecasts=forecasts)
+
+
+def log_declines(rows: Sequence[Mapping[str, Any]]) -> None:
+    """One INFO line per model that declined somewhere (how often, the first reason); each
+    origin at DEBUG."""
+    by_model: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        if row["status"] == "declined":
+            by_model.setdefault(row["model"], []).append(row)
+            log.debug("backtest: %s declined at %s: %s", row["model"], row["as_of"],
+                      row["reason"])
+    for model, declined in by_model.items():
+        log.info("backtest: %s declined at %d origin(s), e.g. %s: %s", model, len(declined),
+                 declined[0]["as_of"], declined[0]["reason"][:200])
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -397,11 +414,11 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df["monthly_n"] = df["monthly_n"].astype(int)
     for lv in LEVELS:
         df[f"annual_cover{lv}"] = df[f"annual_cover{lv}"].astype("boolean")
-    for c in ("status", "reason", "model", "as_of"):
+    for c in ("status", "reason", "model", "as_of", "evidence"):
         df[c] = df[c].astype(str)
     float_cols = [c for c in PER_ORIGIN_COLUMNS
-                  if c not in {"model", "year", "as_of", "months_known", "status", "reason",
-                               "monthly_n"} and not c.startswith("annual_cover")]
+                  if c not in {"model", "year", "as_of", "months_known", "evidence", "status",
+                               "reason", "monthly_n"} and not c.startswith("annual_cover")]
     df[float_cols] = df[float_cols].astype(float)
     return df
 

@@ -2,9 +2,10 @@
 
 This file is the model's code: ``mlflow.pyfunc.log_model(python_model=<this file>)`` copies
 it into the model, and loading runs it, which calls ``mlflow.models.set_model``. The model's
-state is two small artifacts: ``spec.json`` (zoo name + params, see ``training.spec``) and,
-when the training data had them, ``periods.csv`` (period totals read by models such as
-``share_runrate``). Nothing is pickled.
+state is one small artifact, ``spec.json`` (zoo name + params, see ``training.spec``): the
+procedure, never the data it was trained on. Period totals and guidance come with each
+request (the ``periods`` param), so a model trained on one plant forecasts another from that
+plant's own figures. Nothing is pickled.
 
 Input: the production history as a flat table, one row per month: ``month`` (``YYYY-MM``),
 ``gold_oz`` (troy oz, empty = not published) and optional contract columns
@@ -15,7 +16,8 @@ Params: ``as_of`` (``YYYY-MM``; default the last month with a figure), ``year`` 
 as-of month's year, or the next when as-of is December), ``n_paths``, ``seed``,
 ``quantiles`` (extra monthly and annual quantile levels beyond p10/p50/p90),
 ``guidance_low`` / ``guidance_high`` (oz, both or neither), ``model_version`` (copied into
-the output).
+the output), ``periods`` (the period totals file's text, CSV with ``period, metric, value,
+unit`` as ``orecast forecast --periods`` reads; empty = none).
 
 Output: one frame of 13 rows: 12 ``section == "month"`` rows (``period`` YYYY-MM, ``kind``
 actual|forecast, ``mean, p10, p50, p90`` oz, exactly ``models.summary.monthly_frame``) and
@@ -47,13 +49,12 @@ from models.summary import ANNUAL_KEYS, annual_summary, monthly_frame
 from models.year import forecast_year, parse_month
 from training.spec import ModelSpec
 
-#: artifact keys of the logged model
+#: artifact key of the logged model
 SPEC_ARTIFACT = "spec"
-PERIODS_ARTIFACT = "periods"
 #: default predict params (same defaults as ``orecast forecast``)
 DEFAULT_PARAMS: dict[str, Any] = {
     "as_of": "", "year": 0, "n_paths": 4000, "seed": 0, "quantiles": [0.1, 0.5, 0.9],
-    "guidance_low": None, "guidance_high": None, "model_version": "",
+    "guidance_low": None, "guidance_high": None, "model_version": "", "periods": "",
 }
 _BASE_LEVELS = (0.1, 0.5, 0.9)
 INPUT_SOURCE = "<model input>"
@@ -119,16 +120,36 @@ def _check_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return p
 
 
+def periods_from_text(text: str, source: str = "<periods param>") -> pd.DataFrame | None:
+    """The ``periods`` param (a period totals CSV's text) as a validated frame, None if empty.
+
+    Raises:
+        DataValidationError: not a valid period totals table (one line naming the row).
+    """
+    if not text or not str(text).strip():
+        return None
+    from models.data import periods_from_table, table_from_bytes
+
+    return periods_from_table(table_from_bytes(str(text).encode(), source, "csv"))
+
+
+def periods_to_text(periods: pd.DataFrame | None) -> str:
+    """A periods frame as the text of the ``periods`` param ("" for None)."""
+    if periods is None or periods.empty:
+        return ""
+    return periods.drop(columns=[c for c in ("start", "end") if c in periods.columns]).to_csv(
+        index=False, lineterminator="\n")
+
+
 def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
-                   params: Mapping[str, Any] | None = None, *,
-                   periods: pd.DataFrame | None = None) -> pd.DataFrame:
+                   params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Forecast one year with the spec's procedure: the pyfunc's output, computed in process.
 
     Args:
         spec: the procedure (zoo name + params).
         model_input: flat production table (see ``history_from_input``).
-        params: predict params (``DEFAULT_PARAMS`` keys); missing ones take the defaults.
-        periods: period totals for models that read them (cut at as-of before use).
+        params: predict params (``DEFAULT_PARAMS`` keys); missing ones take the defaults;
+            ``periods`` carries the period totals (cut at as-of before use).
     Returns:
         The 13-row frame of ``OUTPUT_COLUMNS`` (plus one ``p<level>`` column per extra
         quantile level): ounces for every statistic, probabilities in [0, 1].
@@ -147,7 +168,7 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
                 else (float(p["guidance_low"]), float(p["guidance_high"])))
     model = spec.build()
     yf = forecast_year(model, history, as_of, year, n_paths=int(p["n_paths"]),
-                       seed=int(p["seed"]), periods=periods)
+                       seed=int(p["seed"]), periods=periods_from_text(p["periods"]))
     try:
         version = metadata.version("orecast")
     except metadata.PackageNotFoundError:
@@ -178,28 +199,19 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
     return out
 
 
-def load_periods_artifact(path: str | Path | None) -> pd.DataFrame | None:
-    """Read the model's ``periods.csv`` artifact (None when the model has none)."""
-    if not path:
-        return None
-    from models.data import load_periods
-
-    return load_periods(path)
-
-
 class OrecastForecastModel(mlflow.pyfunc.PythonModel):
-    """pyfunc wrapper of ``forecast_frame``: spec and periods come from the artifacts."""
+    """pyfunc wrapper of ``forecast_frame``: the spec comes from the artifact."""
 
     def load_context(self, context: Any) -> None:
-        """Read ``spec.json`` (and ``periods.csv`` when logged) from the model artifacts."""
+        """Read ``spec.json`` from the model artifacts (a ``periods`` artifact of a model
+        logged by an earlier version is not read: the data comes with the request)."""
         artifacts = dict(context.artifacts or {})
         self.spec = ModelSpec.load(artifacts[SPEC_ARTIFACT])
-        self.periods = load_periods_artifact(artifacts.get(PERIODS_ARTIFACT))
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
         """The 13-row forecast frame for ``model_input`` (see the module docstring)."""
-        return forecast_frame(self.spec, model_input, params, periods=self.periods)
+        return forecast_frame(self.spec, model_input, params)
 
 
 def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
@@ -233,6 +245,7 @@ def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
         ParamSpec("guidance_low", "double", None),
         ParamSpec("guidance_high", "double", None),
         ParamSpec("model_version", "string", ""),
+        ParamSpec("periods", "string", ""),
     ])
     return ModelSignature(inputs=inputs, outputs=outputs, params=params)
 
@@ -250,7 +263,7 @@ def pip_requirements() -> list[str]:
 
 
 def log_forecast_model(spec: ModelSpec, history: pd.DataFrame, workdir: Path, *,
-                       periods: pd.DataFrame | None = None, name: str = "model",
+                       name: str = "model",
                        example_params: Mapping[str, Any] | None = None) -> Any:
     """Log the spec as a models-from-code pyfunc to the active run.
 
@@ -258,8 +271,7 @@ def log_forecast_model(spec: ModelSpec, history: pd.DataFrame, workdir: Path, *,
         spec: the selected procedure.
         history: the production frame it was selected on (its flat form is the input
             example).
-        workdir: directory for the artifact files (``spec.json``, ``periods.csv``).
-        periods: period totals to ship with the model (None = none).
+        workdir: directory for the artifact file (``spec.json``).
         name: the logged model's name.
         example_params: params of the input example (small ``n_paths`` keeps logging quick).
     Returns:
@@ -269,15 +281,9 @@ def log_forecast_model(spec: ModelSpec, history: pd.DataFrame, workdir: Path, *,
 
     workdir.mkdir(parents=True, exist_ok=True)
     artifacts = {SPEC_ARTIFACT: str(spec.save(workdir / "spec.json"))}
-    if periods is not None and not periods.empty:
-        path = workdir / "periods.csv"
-        periods.drop(columns=[c for c in ("start", "end") if c in periods.columns]).to_csv(
-            path, index=False, lineterminator="\n")
-        artifacts[PERIODS_ARTIFACT] = str(path)
     example = history_to_input(history)
     ex_params = dict(example_params or {"n_paths": 200})
-    example_out = forecast_frame(spec, example, ex_params,
-                                 periods=load_periods_artifact(artifacts.get(PERIODS_ARTIFACT)))
+    example_out = forecast_frame(spec, example, ex_params)
     return mlflow.pyfunc.log_model(
         name=name,
         python_model=str(Path(__file__).resolve()),

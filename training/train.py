@@ -1,12 +1,18 @@
 """A tracked training job: backtest the zoo, select a model, log it as pyfunc, register it.
 
 One parent MLflow run per job (params, provenance tags, the input dataset, the selection
-table and the backtest figures) and one nested child run per model family (its backtest
-metrics, per-origin table and figures). Metric ``annual_ape`` (and the other annual scores)
-are logged with ``step = months known``. The selected procedure is refitted on all data (its
-fitted state logged as JSON), logged as a models-from-code pyfunc, and registered last. The
-new version becomes ``champion`` only if it beats the current champion's spec backtested on
-the same origins in the same job; otherwise it becomes ``challenger``.
+tables, the leave-one-year-out expectation and the backtest figures) and one nested child
+run per candidate (its backtest metrics, per-origin table and figures). Metric
+``annual_ape`` (and the other annual scores) are logged with ``step = months known``.
+
+The backtest covers every year with evidence (``training.backtest``); the candidates are
+the single models and two combinations of them, the equal-weight mixture and the skill
+mixture (``training.combination``). The equal mixture is served unless a candidate wins
+across years by the rule of ``training.selection.choose_procedure``. The chosen procedure
+is refitted on all data (its fitted state logged as JSON), logged as a models-from-code
+pyfunc, and registered last. The new version becomes ``champion`` only if it beats the
+current champion's spec backtested on the same origins in the same job; otherwise it
+becomes ``challenger``.
 """
 
 from __future__ import annotations
@@ -30,14 +36,16 @@ from models.errors import (
     TrackingUnavailableError,
 )
 from models.pipeline import fit_model
+from models.year import data_span
 from models.zoo import model_names
 from training.backtest import (
     GUIDANCE,
     BacktestResult,
-    annual_totals_from_periods,
     origins_for,
     run_backtest,
 )
+from training.combination import EQUAL, SKILL, add_combinations
+from training.loyo import expectation_table, leave_one_year_out
 from training.registry import (
     DEFAULT_NAME,
     AliasDecision,
@@ -47,7 +55,7 @@ from training.registry import (
     version_spec,
 )
 from training.run_logging import ensure_experiment, log_candidate_run, log_params_once
-from training.selection import Selection, select_model
+from training.selection import ProcedureChoice, choose_procedure
 from training.spec import ModelSpec, fitted_summary
 from training.tracking import (
     bound_http_retries,
@@ -64,7 +72,9 @@ from training.tracking import (
 log = logging.getLogger(__name__)
 
 DEFAULT_EXPERIMENT = "orecast"
-DEFAULT_YEARS = (2017,)
+#: zoo names that are not backtest candidates by default: the equal mixture's rows are
+#: formed from the members' own backtest paths (``training.combination``)
+NOT_CANDIDATES = ("ensemble",)
 
 
 @dataclass
@@ -95,8 +105,8 @@ class TrainResult:
         experiment_id: MLflow experiment of the runs.
         parent_run_id: the job's run.
         child_run_ids: {model name: its child run id}.
-        backtest: the candidates' backtest.
-        selection: the selection (best name, comparison table).
+        backtest: the candidates' backtest, with the combinations' rows.
+        selection: the procedure choice (best name, the rule, the year-by-year table).
         spec: the selected procedure (name + params + provenance).
         model_uri: URI of the logged pyfunc (``models:/<model id>``).
         data_sha256: digest of the training data.
@@ -110,7 +120,7 @@ class TrainResult:
     parent_run_id: str
     child_run_ids: dict[str, str]
     backtest: BacktestResult
-    selection: Selection
+    selection: ProcedureChoice
     spec: ModelSpec
     model_uri: str
     data_sha256: str
@@ -118,6 +128,7 @@ class TrainResult:
     version: str | None = None
     decision: AliasDecision | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    expectation: pd.DataFrame | None = None
 
     @property
     def alias(self) -> str | None:
@@ -154,8 +165,17 @@ def load_training_data(data: str | Path | pd.DataFrame | None = None, *,
 
 
 def available_models() -> list[str]:
-    """Every zoo name: the default candidates of a training job."""
-    return model_names()
+    """The default candidates of a training job: every zoo name but ``NOT_CANDIDATES``."""
+    return [m for m in model_names() if m not in NOT_CANDIDATES]
+
+
+def evidence_years(history: pd.DataFrame, periods: pd.DataFrame | None) -> list[int]:
+    """Target years a backtest can draw on: every year after the data's first one.
+
+    The backtest itself skips the origins of those years where the output was not known.
+    """
+    first, last = data_span(history, periods)
+    return list(range(first.year + 1, last.year + 1))
 
 
 def scores_by_origin(per_origin: pd.DataFrame, model: str, metric: str) -> pd.Series:
@@ -204,7 +224,7 @@ def _champion_scores(name: str, data: TrainingData, years: Sequence[int],
 
 
 def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str] | None = None,
-          years: Sequence[int] = DEFAULT_YEARS, experiment: str = DEFAULT_EXPERIMENT,
+          years: Sequence[int] | None = None, experiment: str = DEFAULT_EXPERIMENT,
           register_as: str | None = DEFAULT_NAME, tracking: str | None = None,
           n_paths: int = 1000, seed: int = 0, metric: str = "annual_crps",
           monthly_h: int = 3, n_jobs: int = 1, model_params: Mapping[str, dict] | None = None,
@@ -214,8 +234,9 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
 
     Args:
         data: None (embedded Dynacor data), a production CSV/Parquet path, or a frame.
-        models: zoo names to backtest (default: every available zoo model).
-        years: target years of the rolling-origin backtest (origins Dec Y-1 .. Nov Y).
+        models: zoo names to backtest (default: ``available_models()``).
+        years: target years of the rolling-origin backtest (origins Dec Y-1 .. Nov Y);
+            default ``evidence_years``: every year of the data with a year before it.
         experiment: MLflow experiment name (ignored inside ``mlflow run``, which owns the run).
         register_as: registered model name, or None to log without registering.
         tracking: tracking URI (default ``MLFLOW_TRACKING_URI`` or MLflow's default).
@@ -242,9 +263,10 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
     data_ = load_training_data(data, periods=periods, guidance=guidance)
     names = list(models) if models else available_models()
     candidates = {m: ModelSpec.for_name(m, (model_params or {}).get(m)) for m in names}
+    target_years = list(years) if years else evidence_years(data_.history, data_.periods)
     try:
         with tracking_uri(uri):
-            return _train(uri, data_, candidates, list(years), experiment, register_as,
+            return _train(uri, data_, candidates, target_years, experiment, register_as,
                           n_paths=n_paths, seed=seed, metric=metric, monthly_h=monthly_h,
                           n_jobs=n_jobs, figures=figures, progress=progress)
     except TrackingUnavailableError:
@@ -291,11 +313,9 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
 
     history = data.history
     digest = data_digest(history)
-    annual_actuals = annual_totals_from_periods(data.periods) if data.periods is not None else None
-    origins = origins_for(years, history, annual_actuals)
-    backtest_kw = {"periods": data.periods, "guidance": data.guidance,
-                   "annual_actuals": annual_actuals, "n_paths": n_paths, "seed": seed,
-                   "monthly_h": monthly_h, "n_jobs": n_jobs}
+    origins = origins_for(years, history, periods=data.periods)
+    backtest_kw = {"periods": data.periods, "guidance": data.guidance, "n_paths": n_paths,
+                   "seed": seed, "monthly_h": monthly_h, "n_jobs": n_jobs}
     # Inside ``mlflow run`` the project owns the run (MLFLOW_RUN_ID) and its experiment.
     experiment_id = None if os.environ.get("MLFLOW_RUN_ID") else ensure_experiment(experiment)
     tags = provenance_tags()
@@ -313,7 +333,11 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
         result = run_backtest(history, list(candidates), years,
                               model_params={m: s.params for m, s in candidates.items()},
                               progress=progress, **backtest_kw)
-        child_ids = {m: log_candidate_run(result, m, candidates[m], tags, figures) for m in candidates}
+        result, weights = add_combinations(result, history, monthly_h, metric)
+        candidates = {**candidates, EQUAL: ModelSpec.for_name("ensemble"),
+                      SKILL: ModelSpec.for_name("ensemble", {"weights": weights})}
+        child_ids = {m: log_candidate_run(result, m, candidates[m], tags, figures)
+                     for m in candidates}
         log_table_csv(result.summary, "backtest/summary.csv")
         log_table_csv(result.per_origin, "backtest/per_origin.csv")
         if figures:
@@ -323,25 +347,48 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
         if len(g):
             mlflow.log_metric(f"guidance_mean_{metric}", float(g.mean()))
 
-        selection = select_model(result, metric)
-        log_table_csv(selection.table, "selection/table.csv")
+        selection = choose_procedure(result, EQUAL, metric)
+        log.info("train: %s chosen on %d years of evidence (%s)", selection.best,
+                 len(selection.years), selection.rule)
+        log_table_csv(selection.table, "selection/procedure.csv")
         best = selection.best
         best_scores = scores_by_origin(result.per_origin, best, metric)
-        score = float(selection.table.set_index("model").loc[best, "score"])
-        spec = ModelSpec(best, candidates[best].params, {
+        score = float(best_scores.mean())
+        held, folds = leave_one_year_out(result, history, monthly_h, metric)
+        expectation = expectation_table(result, held)
+        log_table_csv(expectation, "evaluation/leave_one_year_out.csv")
+        log_table_csv(folds, "evaluation/folds.csv")
+        evidence = _evidence(result, selection, best, metric)
+        spec = ModelSpec(candidates[best].name, candidates[best].params, {
             "data_name": data.name, "data_sha256": digest, "data_source": data.source,
             "selection_metric": metric, "selection_score": score,
             "origins": [str(o) for o in origins], "n_paths": n_paths, "seed": seed,
             "candidates": list(candidates), "orecast_version": package_version(),
-            "git_commit": tags.get("orecast.git_commit"), "parent_run_id": parent.info.run_id})
-        mlflow.set_tags({"orecast.selected": best, "orecast.spec": spec.label})
+            "git_commit": tags.get("orecast.git_commit"), "parent_run_id": parent.info.run_id,
+            "evidence": evidence})
+        mlflow.log_dict(evidence, "selection/evidence.json")
+        mlflow.set_tags({"orecast.selected": best, "orecast.spec": spec.label,
+                         "orecast.rule": selection.rule[:500],
+                         "orecast.evidence_years": ",".join(map(str, selection.years))})
         mlflow.log_metric(f"selected_mean_{metric}", score)
+        proc = held.loc[held["status"] == "ok"]
+        if len(proc):
+            mlflow.log_metrics({"expected_annual_ape": float(proc["annual_ape"].mean()),
+                                "expected_annual_crps": float(proc["annual_crps"].mean()),
+                                "expected_annual_cover80": float(
+                                    proc["annual_cover80"].astype(float).mean())})
+        if len(selection.years) < 4:
+            log.warning("train: the choice rests on %d year(s) of evidence (%s); the rule "
+                        "needs %d years before a single model can replace the equal mixture",
+                        len(selection.years), ", ".join(map(str, selection.years)) or "none",
+                        4)
 
         decision = None
         champ_mv = None
         if register_as:
             champ_spec, champ_scores, champ_mv = _champion_scores(
                 register_as, data, years, candidates, result, metric, backtest_kw)
+            best_scores = scores_by_origin(result.per_origin, best, metric)
             if champ_scores is None:
                 new_mean, champ_mean, n_common = float(best_scores.mean()), None, len(best_scores)
             else:
@@ -364,7 +411,9 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
             version_tags = {
                 "metric": metric, metric: score, f"compared_{metric}": decision.score,
                 "n_origins_compared": decision.n_origins, "data_sha256": digest,
-                "data_name": data.name, "model": best, "spec": spec.label,
+                "data_name": data.name, "model": spec.name, "candidate": best,
+                "spec": spec.label, "evidence_years": ",".join(map(str, selection.years)),
+                "rule_decision": best,
                 "origins": ",".join(str(o) for o in origins)[:4000],
                 "n_paths": n_paths, "seed": seed, "parent_run_id": parent.info.run_id,
                 "orecast_version": package_version()}
@@ -372,6 +421,8 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
                 v = scores_by_origin(result.per_origin, best, col)
                 if len(v):
                     version_tags[f"mean_{col}"] = float(v.mean())
+                if len(proc):
+                    version_tags[f"expected_{col}"] = float(proc[col].astype(float).mean())
             if decision.champion_score is not None:
                 version_tags[f"champion_{metric}"] = decision.champion_score
                 version_tags["champion_version"] = champ_mv.version if champ_mv else "-"
@@ -385,7 +436,23 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
                        child_run_ids=child_ids, backtest=result, selection=selection, spec=spec,
                        model_uri=model_info.model_uri, data_sha256=digest,
                        registered_name=register_as if version else None, version=version,
-                       decision=decision, metrics={metric: score})
+                       decision=decision, metrics={metric: score}, expectation=expectation)
+
+
+def _evidence(result: BacktestResult, selection: ProcedureChoice, best: str,
+              metric: str) -> dict[str, Any]:
+    """What the choice rested on: years, origins by evidence, per-year scores, the rule."""
+    po = result.per_origin
+    origins = po.drop_duplicates("as_of")
+    ok = po.loc[(po["status"] == "ok") & po["model"].isin([best, EQUAL])]
+    per_year = (ok.groupby(["model", "year"])[metric].mean().unstack("year")
+                .round(3).to_dict(orient="index"))
+    return {"years": list(selection.years), "n_origins": int(len(origins)),
+            "origins_by_evidence": {str(k): int(v) for k, v in
+                                    origins["evidence"].value_counts().sort_index().items()},
+            "metric": metric, "rule": selection.rule, "decision": best,
+            "default": selection.default,
+            "per_year": {m: {str(y): v for y, v in d.items()} for m, d in per_year.items()}}
 
 
 def _refit_and_log(spec: ModelSpec, data: TrainingData, workdir: Path, seed: int) -> Any:
@@ -414,4 +481,4 @@ def _refit_and_log(spec: ModelSpec, data: TrainingData, workdir: Path, seed: int
                         "last_month": str(data.history[TARGET].last_valid_index())}
     mlflow.log_dict(summary, "refit/fitted_summary.json")
     mlflow.log_dict(spec.to_dict(), "refit/spec.json")
-    return log_forecast_model(spec, data.history, workdir, periods=data.periods)
+    return log_forecast_model(spec, data.history, workdir)

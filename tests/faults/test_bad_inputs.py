@@ -168,7 +168,7 @@ def _check_clean(tmp_path: Path, capsys) -> None:
     out = tmp_path / "fc"
     assert _run(_forecast(CLEAN, out), capsys)[0] == 0
     annual = _annual(out)
-    assert annual["months_actual"] == 6 and annual["model"] == "share_runrate"
+    assert annual["months_actual"] == 6 and annual["model"] == "ensemble"
     assert annual["ytd_oz"] == _ytd(CLEAN, AS_OF)
     # the remaining months are >= 0 oz, so no path ends below the year to date
     assert annual["ytd_oz"] <= annual["p05"] <= annual["p50"] <= annual["p95"]
@@ -203,8 +203,16 @@ def _check_all_zeros(tmp_path: Path, capsys) -> None:
                 capsys)[0] == 0
     annual = _annual(out)
     assert annual["ytd_oz"] == 0 and annual["mean"] == 0 and annual["p95"] == 0
+    # the default mixture: the members that can read a plant with no output (the naive
+    # forecasts) say 0 oz; the others decline
+    mixed = tmp_path / "mix"
+    assert _run(_forecast(path, mixed, as_of="2015-06"), capsys)[0] == 0
+    annual = _annual(mixed)
+    assert annual["p95"] == 0 and set(annual["members"].split(",")) <= {"naive",
+                                                                         "seasonal_naive"}
     declined = tmp_path / "sr"
-    code, err, _ = _run(_forecast(path, declined, as_of="2015-06"), capsys)
+    code, err, _ = _run(_forecast(path, declined, "--model", "share_runrate",
+                                  as_of="2015-06"), capsys)
     assert code == 2 and len(err) == 1 and err[0].startswith("error: share_runrate: ")
     assert not declined.exists()
 

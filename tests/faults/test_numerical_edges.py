@@ -175,14 +175,27 @@ FALLBACK_SERIES = {
 }
 
 
+#: models that answer a one-month history: the last-resort fallback, and the equal mixture
+#: of every member, which has it among its members
+ANSWER_ONE_MONTH = ("naive", "ensemble")
+
+
 def test_every_model_declines_a_one_month_history():
     # ... except the last-resort fallback, which must always answer
-    for name in [m for m in model_names() if m != "naive"]:
+    for name in [m for m in model_names() if m not in ANSWER_ONE_MONTH]:
         with pytest.raises(ModelDeclined):
             fit_model(make_model(name), FALLBACK_SERIES["one_month"])
 
 
-@pytest.mark.parametrize("name", [m for m in model_names() if m != "naive"])
+def test_the_mixture_answers_a_one_month_history_with_the_naive_member_alone():
+    fitted = fit_model(make_model("ensemble"), FALLBACK_SERIES["one_month"])
+    assert fitted.members_used_ == ("naive",)
+    assert set(fitted.declined_) == set(fitted.members) - {"naive"}
+    paths = fitted.sample_paths(6, 50, SEED)
+    assert np.all(np.isfinite(paths)) and paths.min() >= 0.0
+
+
+@pytest.mark.parametrize("name", [m for m in model_names() if m not in ANSWER_ONE_MONTH])
 def test_bulk_falls_back_and_records_the_failure(name, tmp_path):
     config = BulkConfig(horizon=6, model=name, n_paths=100, seed=SEED)
     with warnings.catch_warnings():

@@ -17,18 +17,20 @@ def test_backtest_command_writes_tables_figures_and_selection(tmp_path, capsys):
                  "--jobs", "1", "--out", str(out)])
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["annual_error_by_months_known.png", "interval_coverage.png",
-                     "per_origin.csv", "selection.csv", "summary.csv"]
+    assert names == ["annual_error_by_months_known.png", "folds.csv", "interval_coverage.png",
+                     "leave_one_year_out.csv", "leave_one_year_out_rows.csv", "per_origin.csv",
+                     "procedure.csv", "summary.csv"]
     per_origin = pd.read_csv(out / "per_origin.csv")
-    assert set(per_origin["model"]) == {"seasonal_naive", "share_runrate", "guidance"}
+    assert set(per_origin["model"]) == {"seasonal_naive", "share_runrate", "guidance",
+                                        "ensemble", "ensemble_skill"}
     assert sorted(per_origin.loc[per_origin["model"] == "share_runrate", "months_known"]) == \
         list(range(12))
-    sel = pd.read_csv(out / "selection.csv")
-    best = sel.loc[sel["rank"] == 1, "model"].item()
-    means = per_origin.loc[per_origin["model"] != "guidance"].groupby("model")[
-        "annual_crps"].mean()
-    assert best == means.idxmin()
-    assert f"selected: {best}" in capsys.readouterr().out
+    assert set(per_origin["evidence"]) == {"monthly"}
+    # one year of evidence: no single model can replace the equal mixture
+    proc = pd.read_csv(out / "procedure.csv")
+    assert not proc["replaces_default"].any() and (proc["n_years"] <= 1).all()
+    printed = capsys.readouterr().out
+    assert "selected: ensemble (" in printed and "12 origins in 1 years" in printed
 
 
 def test_unknown_model_is_refused_before_any_work(tmp_path, capsys):

@@ -72,8 +72,23 @@ def test_declines_a_two_month_history():
         fit_model(Drift(), rw_drift_frame(2, 0))
 
 
-def test_fits_the_months_after_a_gap():
+def test_fits_through_a_gap_without_filling_it():
     hist = rw_drift_frame(30, 4)
+    y = hist["gold_oz"].to_numpy().copy()
     hist.iloc[10:12, 0] = np.nan
     m = fit_model(Drift(), hist)
-    assert m.n_obs_ == 18
+    assert m.n_obs_ == 28
+    # the drift spans first to last observed month; the gap adds nothing
+    assert m.drift_oz_ == pytest.approx((y[-1] - y[0]) / 29)
+    # 27 changes between consecutive figures, one of them across the gap
+    assert m.residuals_.size == 27
+
+
+def test_a_gap_at_the_end_is_simulated_through():
+    hist = rw_drift_frame(30, 4)
+    hist.iloc[-3:, 0] = np.nan
+    m = fit_model(Drift(), hist)
+    paths = m.sample_paths(2, 2000, seed=0)
+    # two months ahead of the end are five months after the last figure
+    assert np.median(paths[:, 0]) == pytest.approx(m.last_oz_ + 4 * m.drift_oz_,
+                                                   abs=3 * m.sigma_oz_)

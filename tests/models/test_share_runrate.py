@@ -5,13 +5,14 @@ import pandas as pd
 import pytest
 
 from models.errors import ModelDeclined
-from models.share_runrate import SeasonalShareRunRate, _year_anchors
+from models.periods import cumulative_anchors
+from models.share_runrate import SeasonalShareRunRate
 from models.simulate import simulate_plant
 from models.year import forecast_year
 
 
 def test_anchors_combine_monthly_figures_and_period_totals(dynacor):
-    a = _year_anchors(dynacor.monthly, dynacor.periods)
+    a = cumulative_anchors(dynacor.monthly, dynacor.periods)
     # 2016: Jan-Jun monthly, Q3 from periods, Nov-Dec monthly with the annual total
     assert a[2016][6] == pytest.approx(33332.0)
     assert a[2016][9] == pytest.approx(33332.0 + 19131.0, abs=1.0)

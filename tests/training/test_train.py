@@ -68,7 +68,8 @@ def test_parent_run_logs_params_tags_and_dataset(job, plant, store) -> None:
 @pytest.mark.slow
 def test_one_child_run_per_model_with_step_metrics_tables_and_figures(job, store) -> None:
     client = _client(store[0])
-    assert set(job.child_run_ids) == set(MODELS)
+    # one child run per candidate: the models and the two mixtures of them
+    assert set(job.child_run_ids) == {*MODELS, "ensemble", "ensemble_skill"}
     for model, run_id in job.child_run_ids.items():
         run = client.get_run(run_id)
         assert run.data.tags["mlflow.parentRunId"] == job.parent_run_id
