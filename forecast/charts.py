@@ -45,9 +45,15 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
         ax.fill_between(x[sl], q[1][sl], q[3][sl], color="tab:orange", alpha=0.45,
                         label="50% interval")
         ax.plot(x[sl], q[2][sl], color="tab:orange", lw=2, label="median forecast")
-    if yf.is_actual.any():
-        ax.plot(x[yf.is_actual], yf.month_paths[0, yf.is_actual], "o-", color="black",
-                lw=2, label="actual")
+    own = yf.is_actual if yf.is_monthly is None else yf.is_monthly
+    if own.any():
+        ax.plot(x[own], yf.month_paths[0, own], "o-", color="black", lw=2, label="actual")
+    spanned = yf.is_actual & ~own
+    if spanned.any():
+        # Months known only through a published total: the total's monthly average, as a
+        # step over the months it covers, never as points of their own.
+        ax.step(x[spanned], yf.month_paths[0, spanned], where="mid", color="black", lw=2,
+                ls="--", label="published total (monthly average)")
     ax.set_xticks(x, [m.strftime("%b") for m in yf.months])
     ax.set_ylabel("gold produced (oz per month)")
     ax.set_ylim(bottom=0)
@@ -60,7 +66,11 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
     ax2.fill_between(x, cq[1], cq[3], color="tab:orange", alpha=0.45)
     ax2.plot(x, cq[2], color="tab:orange", lw=2)
     if yf.is_actual.any():
-        ax2.plot(x[yf.is_actual], cum[0, yf.is_actual], "o-", color="black", lw=2)
+        # Cumulative output is drawn only at the month ends where it is known.
+        ends = np.asarray(yf.known_ends if yf.known_ends is not None
+                          else range(yf.months_actual + 1))
+        ends = ends[ends > 0]
+        ax2.plot(ends, cum[0, ends - 1], "o-", color="black", lw=2)
     if guidance is not None:
         ax2.axhspan(guidance[0], guidance[1], color="tab:blue", alpha=0.25,
                     label=f"guidance {guidance[0]:,.0f}-{guidance[1]:,.0f} oz")

@@ -26,13 +26,15 @@ def forecast_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for annual.json, monthly.csv, "
                              "quarterly.csv, fan_chart.png."),
     data: Path | None = typer.Option(None, "--data", help="Production history (CSV or "
-                                     "Parquet); default: the embedded Dynacor dataset."),
+                                     "Parquet); default: the embedded Dynacor dataset, or "
+                                     "with --periods alone, none (a quarterly reporter)."),
     year: int | None = typer.Option(None, "--year", help="Target year (default: as-of's)."),
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file "
                                          "(year, low_oz, high_oz, announced)."),
     guidance_range: str | None = typer.Option(None, "--guidance-range",
                                               help="Guidance as LOW:HIGH oz."),
-    periods: Path | None = typer.Option(None, "--periods", help="Period totals file."),
+    periods: Path | None = typer.Option(None, "--periods", help="Period totals file "
+                                        "(quarters, halves, year-to-date, years)."),
     model: str = typer.Option("ensemble", "--model", help="Zoo model name; default the "
                               "procedure `orecast train` serves unless a single model wins "
                               "across years: the equal-weight mixture of every model that "

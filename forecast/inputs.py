@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.errors import UsageError
+from models.periods import check_consistency
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +37,28 @@ def load_inputs(data: Path | None, guidance: Path | None = None,
     """Load and validate the history, with the embedded Dynacor dataset when ``data`` is None.
 
     With the embedded dataset, its own guidance and period totals are used unless files are
-    given. Raises DataValidationError on bad files.
+    given. With ``periods`` and no ``data``, the period totals are the plant: a quarterly
+    reporter with no monthly figures. Raises DataValidationError on bad files and on
+    figures for the same months that disagree (``models.periods.check_consistency``).
     """
     from models.data import load_guidance, load_periods, load_production
+    from models.periods import months_frame
 
-    if data is None:
+    if data is None and periods is not None:
+        per = load_periods(periods)
+        history, guid, label = months_frame(per), None, str(periods)
+    elif data is None:
         from models.datasets import dynacor
 
         ds = dynacor()
         history, per, guid, label = ds.monthly, ds.periods, ds.guidance, ds.name
     else:
         history, per, guid, label = load_production(data), None, None, str(data)
-    if periods is not None:
+    if periods is not None and data is not None:
         per = load_periods(periods)
     if guidance is not None:
         guid = load_guidance(guidance)
+    check_consistency(history, per)
     return Inputs(history=history, periods=per, guidance=guid, label=label)
 
 
@@ -67,9 +75,17 @@ def parse_guidance_range(text: str) -> tuple[float, float]:
     return low, high
 
 
-def last_reported_month(history: pd.DataFrame) -> pd.Period:
-    """The last month with a gold_oz figure (the default as-of)."""
+def last_reported_month(history: pd.DataFrame,
+                        periods: pd.DataFrame | None = None) -> pd.Period:
+    """The default as-of: the last month with a gold_oz figure, or the last month a
+    published gold total covers when that is later (a quarterly reporter)."""
+    from models.periods import PRODUCED
+
     idx = history["gold_oz"].last_valid_index()
+    if periods is not None and not periods.empty:
+        ends = periods.loc[periods["metric"] == PRODUCED, "end"]
+        if len(ends) and (idx is None or ends.max() > idx):
+            idx = ends.max()
     if idx is None:
         raise UsageError(f"{history.attrs.get('source', '<data>')}: gold_oz: no month has a "
                          f"figure; nothing to forecast from")

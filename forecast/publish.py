@@ -176,17 +176,19 @@ def resolve_today(today: date | None = None) -> date:
     return date.today()
 
 
-def check_staleness(history: Any, max_days: int | None, today: date) -> int:
+def check_staleness(history: Any, max_days: int | None, today: date,
+                    periods: Any = None) -> int:
     """Days from the end of the last month with a figure to ``today``; raise if over ``max_days``.
 
-    A month's figure is taken as known at the end of that month (its last day).
+    A month's figure is taken as known at the end of that month (its last day); for a
+    quarterly reporter, the last month its published totals cover.
 
     Raises:
         StaleDataError: ``(today - last day of last month).days > max_days`` (exit 2).
     """
     from forecast.inputs import last_reported_month
 
-    last = last_reported_month(history)
+    last = last_reported_month(history, periods)
     age = (today - last.end_time.date()).days
     if max_days is not None and age > max_days:
         raise StaleDataError(
@@ -247,10 +249,11 @@ def _compute(req: PublishRequest, job: JobLog) -> _Computed:
         periods_text = periods_to_text(inputs.periods)
         history = inputs.history
         digest = data_digest(history)
-        as_of = parse_month(req.as_of) if req.as_of else last_reported_month(history)
+        as_of = (parse_month(req.as_of) if req.as_of
+                 else last_reported_month(history, inputs.periods))
         year = target_year(as_of)
         today = resolve_today(req.today)
-        age = check_staleness(history, req.max_staleness_days, today)
+        age = check_staleness(history, req.max_staleness_days, today, inputs.periods)
         guidance = guidance_in_force(inputs.guidance, year, as_of)
         job.bind(as_of=str(as_of))
         f.update(data=inputs.label, data_sha256=digest[:12], year=year, age_days=age,

@@ -320,6 +320,10 @@ def load_guidance(path: str | os.PathLike[str]) -> pd.DataFrame:
     return guidance_from_table(read_table(path, GUIDANCE_HINT))
 
 
+#: the unit a period total must be given in, for the metrics orecast reads
+PERIOD_UNITS = {"gold_produced": "oz", "q1_share_of_annual": "%"}
+
+
 def periods_from_table(raw: RawTable) -> pd.DataFrame:
     """Validate a period-totals table into the periods frame (see ``load_periods``)."""
     _require(raw, ("period", "metric", "value", "unit"))
@@ -344,7 +348,16 @@ def periods_from_table(raw: RawTable) -> pd.DataFrame:
                                 for name in ("start", "end")}
     problems += parse_problems
     problems += schema_problems(periods_schema(), frame, already)
+    unit_at = list(cells.columns).index("unit")
+    for row, metric, unit in zip(frame.index, frame["metric"], frame["unit"], strict=True):
+        expected = PERIOD_UNITS.get(metric)
+        if expected is not None and unit != expected and (row, "unit") not in already:
+            problems.append(Problem(int(row), unit_at, "unit", (
+                f"expected {expected!r} for {metric} (the unit orecast reads), found "
+                f"{show(unit)}; convert the figure to {expected} first")))
     _raise_if(problems, raw.source)
+    # The file's line of every row, so that a later check can name it.
+    frame.insert(len(frame.columns), "line", frame.index.astype(int))
     frame = frame.reset_index(drop=True)
     frame.attrs = {"source": raw.source, "sha256": raw.sha256}
     return frame

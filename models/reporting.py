@@ -90,3 +90,59 @@ def as_published(plant: pd.DataFrame, *, quarterly_years: int = 6,
     periods["start"] = periods["start"].astype("period[M]")
     periods["end"] = periods["end"].astype("period[M]")
     return history, periods
+
+
+def as_quarterly_reporter(plant: pd.DataFrame, seed: int = 0, *,
+                          ytd_months: Sequence[int] = (5, 11),
+                          restate_sd: float = 0.002) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The plant as a quarterly reporter: no monthly figure, only period totals.
+
+    The release pattern of the reference plant from 2019: every quarter's total about three
+    weeks after it, year-to-date totals at odd months (Dynacor published "the first five
+    months" and September-November figures), the year's total, and restatements: each
+    quarter is published again with the next year's annual figures, revised by a small
+    relative amount (normal, sd ``restate_sd``; the later release wins).
+
+    Args:
+        plant: a simulated production frame, whole years from January.
+        seed: seed of the revisions.
+        ytd_months: months (1-11) at whose end a year-to-date total is published.
+        restate_sd: relative size of a restatement.
+    Returns:
+        (production frame with every ``gold_oz`` empty and no tonnes, periods frame).
+    """
+    rng = np.random.default_rng(seed)
+    source = str(plant.attrs.get("source", "synthetic"))
+    y = plant[TARGET]
+    years = sorted(set(plant.index.year))
+    rows = []
+    for year in years:
+        whole = y.loc[str(year)]
+        final = 0.0
+        for q in range(1, 5):
+            start = pd.Period(f"{year}-{3 * q - 2:02d}", "M")
+            oz = float(y.loc[start:start + 2].sum())
+            rows.append(_row(f"{year}Q{q}", start, start + 2, oz, source))
+            if year != years[-1]:
+                # Restated a year later, with the annual total they add up to.
+                again = _row(f"{year}Q{q}", start, start + 2,
+                             oz * (1 + restate_sd * rng.standard_normal()), source)
+                again["release_date"] = f"{year + 1}-02-20"
+                rows.append(again)
+                final += again["value"]
+        for m in ytd_months:
+            start, end = pd.Period(f"{year}-01", "M"), pd.Period(f"{year}-{m:02d}", "M")
+            rows.append(_row(f"{start}..{end}", start, end, float(y.loc[start:end].sum()),
+                             source))
+        if len(whole) == 12 and year != years[-1]:
+            total = _row(str(year), pd.Period(f"{year}-01", "M"), pd.Period(f"{year}-12", "M"),
+                         final, source)
+            total["release_date"] = f"{year + 1}-02-20"
+            rows.append(total)
+    history = plant[[TARGET]].copy()
+    history[TARGET] = np.nan
+    history.attrs = dict(plant.attrs)
+    periods = pd.DataFrame(rows, columns=PERIOD_COLUMNS)
+    periods["start"] = periods["start"].astype("period[M]")
+    periods["end"] = periods["end"].astype("period[M]")
+    return history, periods

@@ -17,7 +17,9 @@ factor drawn from the same kind of predictive over past annual log growth. When 
 available they are combined by precision weighting of the two log estimates, so early in the
 year the prior carries more weight and late in the year the run rate dominates.
 Remaining ounces are spread over the remaining months by the average monthly profile with
-Dirichlet noise, so months add up to the year in every path.
+Dirichlet noise, so months add up to the year in every path. With fewer than ``min_years``
+past years the shares start from the flat s(m) = m/12, with a prior spread that is wider
+than any real plant's (``prior_log_sd``), and the profile is flat.
 """
 
 from __future__ import annotations
@@ -73,10 +75,22 @@ class SeasonalShareRunRate(ForecastModel):
     complexity = 1
 
     def __init__(self, *, min_years: int = 2, month_concentration: float = 150.0,
-                 blend_prior: bool = True):
+                 blend_prior: bool = True, prior_log_sd: float = 0.3):
+        """Args:
+            min_years: past years with a known total below which the shares are not
+                estimated from them but start from the flat prior s(m) = m/12.
+            month_concentration: Dirichlet concentration of the split of the remaining
+                ounces over the remaining months.
+            blend_prior: blend the run rate with the growth prior.
+            prior_log_sd: standard deviation of log(annual / YTD) under the flat prior at
+                January, shrinking linearly to 0 at December (0.3: about +-25% at one
+                standard deviation after a quarter, against 0.14 in the reference plant's
+                own years: a plant with no seasonal evidence is given wider intervals).
+        """
         self.min_years = min_years
         self.month_concentration = month_concentration
         self.blend_prior = blend_prior
+        self.prior_log_sd = prior_log_sd
 
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         as_of = history.index[-1]
@@ -95,9 +109,6 @@ class SeasonalShareRunRate(ForecastModel):
         self.ytd_ = cur.get(as_of.month) if as_of.month != 12 else 0.0
         if self.ytd_ is None:
             raise ValueError(f"year-to-date output at {as_of} is unknown (gaps in {as_of.year})")
-        if len(self.past_years_) < self.min_years:
-            raise ModelDeclined(f"{self.name}: needs {self.min_years} past years with a known "
-                                f"annual total, has {len(self.past_years_)}")
         if as_of.month == 12 and len(self.past_years_) < 3:
             # Before January the total is last year's times a growth drawn from past years'
             # growth: two growth rates at least give it a spread.
@@ -126,9 +137,11 @@ class SeasonalShareRunRate(ForecastModel):
         if year_month > 0 and ytd > 0:
             r = np.array([-np.log(self.curves_[y][year_month]) for y in self.past_years_
                           if self.curves_[y][year_month] > 0])
-            if r.size:
+            if r.size >= self.min_years:
                 d, v = _t_draws(rng, r, n)
-                est.append((np.log(ytd) + d, v))
+            else:
+                d, v = self._flat_prior_draws(year_month, r, n, rng)
+            est.append((np.log(ytd) + d, v))
         if last_annual and last_annual > 0 and (self.blend_prior or not est):
             totals = np.array([self.annual_[y] for y in self.past_years_])
             growth = np.diff(np.log(totals[totals > 0]))
@@ -145,6 +158,18 @@ class SeasonalShareRunRate(ForecastModel):
             w /= w.sum()
             draws = sum(wi * d for wi, (d, _) in zip(w, est, strict=True))
         return np.maximum(np.exp(draws), ytd)
+
+    def _flat_prior_draws(self, month: int, r: np.ndarray, n: int,
+                          rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        """log(annual / YTD) draws with too few past years: the flat share m/12.
+
+        The prior mean log(12/m) is averaged with the past years' own values (each counting
+        as much as the prior); the spread is the prior's, ``prior_log_sd * (12 - m) / 12``,
+        never the narrower one a single year would suggest.
+        """
+        mean = float(np.mean([np.log(12.0 / month), *r]))
+        sd = self.prior_log_sd * (12 - month) / 12
+        return mean + sd * rng.standard_normal(n), sd**2
 
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:

@@ -18,7 +18,8 @@ MONTHLY_COLUMNS = ["month", "kind", "mean", "p10", "p50", "p90"]
 QUARTERLY_COLUMNS = ["quarter", "kind", "mean", "p10", "p50", "p90"]
 ANNUAL_KEYS = ["year", "as_of", "months_actual", "ytd_oz", "mean", "p05", "p10", "p50", "p90",
                "p95", "guidance_low", "guidance_high", "prob_below_low", "prob_within",
-               "prob_above_high", "model", "members", "ytd_source", "model_version",
+               "prob_above_high", "model", "members", "ytd_source", "ytd_spans",
+               "model_version",
                "data_sha256", "orecast_version"]
 
 
@@ -28,38 +29,56 @@ def _round(x: float) -> float:
 
 
 def monthly_frame(yf: YearForecast) -> pd.DataFrame:
-    """One row per month of the year: ``month, kind, mean, p10, p50, p90`` (oz).
+    """One row per month with a figure of its own or a forecast: ``month, kind, mean, p10,
+    p50, p90`` (oz).
 
-    Known months are ``kind=actual`` with all statistics equal to the actual; a known month
-    without a figure of its own (its output known only through a published total) is
-    ``kind=period`` and holds an even share of that total.
+    Known months are ``kind=actual`` with all statistics equal to the actual. A month whose
+    output is known only through a published total (a quarterly reporter's months) has no
+    row: its total is in quarterly.csv and annual.json.
     """
     own = yf.is_actual if yf.is_monthly is None else yf.is_monthly
+    shown = own | ~yf.is_actual
     q = quantiles(yf.month_paths, (0.10, 0.50, 0.90))
     mean = yf.month_paths.mean(axis=0)
     return pd.DataFrame({
-        "month": [str(m) for m in yf.months],
-        "kind": np.where(own, "actual", np.where(yf.is_actual, "period", "forecast")),
-        "mean": [_round(v) for v in mean],
-        "p10": [_round(v) for v in q[0]],
-        "p50": [_round(v) for v in q[1]],
-        "p90": [_round(v) for v in q[2]],
+        "month": [str(m) for m, keep in zip(yf.months, shown, strict=True) if keep],
+        "kind": np.where(own, "actual", "forecast")[shown],
+        "mean": [_round(v) for v in mean[shown]],
+        "p10": [_round(v) for v in q[0][shown]],
+        "p50": [_round(v) for v in q[1][shown]],
+        "p90": [_round(v) for v in q[2][shown]],
     }, columns=MONTHLY_COLUMNS)
 
 
+def quarter_kinds(yf: YearForecast) -> list[str]:
+    """Each quarter's kind: ``actual`` (its total known), ``span`` (inside a published span
+    that is not a whole quarter: its share of that span, split evenly), ``partial`` (known
+    up to as-of, forecast after) or ``forecast``."""
+    known = yf.months_actual
+    ends = set(range(known + 1)) if yf.known_ends is None else set(yf.known_ends)
+    kinds = []
+    for q in range(4):
+        lo, hi = 3 * q, 3 * q + 3
+        if hi <= known:
+            kinds.append("actual" if lo in ends and hi in ends else "span")
+        elif lo < known:
+            kinds.append("partial")
+        else:
+            kinds.append("forecast")
+    return kinds
+
+
 def quarterly_frame(yf: YearForecast) -> pd.DataFrame:
-    """One row per quarter: ``quarter, kind (actual|partial|forecast), mean, p10, p50, p90``.
+    """One row per quarter: ``quarter, kind (actual|span|partial|forecast), mean, p10, p50,
+    p90`` (``quarter_kinds``).
 
     Quarter totals are summed path by path, then summarised (oz).
     """
     qp = yf.quarter_paths
     q = quantiles(qp, (0.10, 0.50, 0.90))
-    known = yf.is_actual.reshape(4, 3)
-    kind = np.where(known.all(axis=1), "actual", np.where(known.any(axis=1), "partial",
-                                                           "forecast"))
     return pd.DataFrame({
         "quarter": [f"{yf.year}Q{i + 1}" for i in range(4)],
-        "kind": kind,
+        "kind": quarter_kinds(yf),
         "mean": [_round(v) for v in qp.mean(axis=0)],
         "p10": [_round(v) for v in q[0]],
         "p50": [_round(v) for v in q[1]],
@@ -94,6 +113,7 @@ def annual_summary(yf: YearForecast, guidance: tuple[float, float] | None = None
         "model": yf.model,
         "members": ",".join(yf.members),
         "ytd_source": yf.ytd_source,
+        "ytd_spans": "; ".join(yf.ytd_spans),
         "model_version": model_version,
         "data_sha256": data_sha256,
         "orecast_version": orecast_version,

@@ -13,7 +13,14 @@ import pandas as pd
 
 from models.base import TARGET, ForecastModel
 from models.errors import DataValidationError, UsageError
-from models.periods import YearToDate, cut_periods_at, ytd_at
+from models.periods import (
+    PRODUCED,
+    YearToDate,
+    cumulative_anchors,
+    cut_periods_at,
+    month_runs,
+    ytd_at,
+)
 from models.pipeline import cut_at, fit_model
 
 
@@ -33,7 +40,11 @@ class YearForecast:
             share of the published total that covers it, so the year-to-date is exact.
         is_monthly: bool array (12,), True where the month's own figure is known; None
             means ``is_actual``.
-        ytd_source: where the year-to-date came from: ``monthly`` or ``periods``.
+        ytd_source: where the year-to-date came from: ``monthly``, ``periods`` or
+            ``mixed``.
+        ytd_spans: the published figures the year-to-date was formed from.
+        known_ends: month ends (0..months known) at which the cumulative output is known;
+            None means every one.
         members: for a combination, the members that forecast; else empty.
         declined: for a combination, {member: reason} of those that declined.
     """
@@ -46,6 +57,8 @@ class YearForecast:
     month_paths: np.ndarray
     is_monthly: np.ndarray | None = None
     ytd_source: str = "monthly"
+    ytd_spans: tuple[str, ...] = ()
+    known_ends: tuple[int, ...] | None = None
     members: tuple[str, ...] = ()
     declined: dict | None = None
 
@@ -105,12 +118,39 @@ def known_year_to_date(history: pd.DataFrame, periods: pd.DataFrame | None,
     if ytd is not None:
         return ytd
     months = pd.period_range(f"{year}-01", as_of, freq="M")
-    known = history[TARGET].reindex(months)
-    gaps = ", ".join(str(m) for m in known.index[known.isna()])
+    covered = set(history[TARGET].reindex(months).dropna().index)
+    if periods is not None and not periods.empty:
+        for p in periods.loc[(periods["metric"] == PRODUCED) & (periods["end"] <= as_of)
+                             & (periods["start"] >= months[0])].itertuples():
+            covered |= set(pd.period_range(p.start, p.end, freq="M"))
+    missing = [m for m in months if m not in covered]
     raise DataValidationError(
-        f"{history.attrs.get('source', '<data>')}: {TARGET}: months {gaps} of {year} "
-        f"have no figure and no published total ends at {as_of}; a {year} total needs "
-        f"the output to {as_of} (choose another as-of, or give --periods)")
+        f"{history.attrs.get('source', '<data>')}: {TARGET}: the output of {year} to "
+        f"{as_of} cannot be formed: covered {month_runs(sorted(covered)) or 'none'}, "
+        f"missing {month_runs(missing)} (no monthly figure and no published total ends "
+        f"at {as_of}); choose another as-of, or give --periods")
+
+
+def known_months(own: np.ndarray, anchors: dict[int, float], ytd_oz: float) -> np.ndarray:
+    """The known months' output (oz), shape (n_known,): each month's own figure, and for
+    months without one an even share of what the published totals leave for them.
+
+    Between two consecutive known month ends the total is exact (the anchors); only its
+    split over the months without a figure of their own is even, so quarters and other
+    published spans keep their published totals.
+    """
+    n = own.size
+    ends = sorted(m for m in anchors if m <= n)
+    if not ends or ends[-1] != n:
+        ends = [*[m for m in ends if m < n], n]
+        anchors = {**anchors, n: ytd_oz}
+    out = np.where(np.isfinite(own), own, 0.0)
+    for lo, hi in zip([0, *ends[:-1]], ends, strict=True):
+        gap = ~np.isfinite(own[lo:hi])
+        if gap.any():
+            rest = anchors[hi] - anchors.get(lo, 0.0) - float(out[lo:hi][~gap].sum())
+            out[lo:hi][gap] = max(rest, 0.0) / int(gap.sum())
+    return out
 
 
 def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
@@ -165,18 +205,17 @@ def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
     own = past[TARGET].reindex(months[:n_known]).to_numpy(dtype=float)
     is_monthly = np.zeros(12, dtype=bool)
     is_monthly[:n_known] = np.isfinite(own)
-    known = np.where(np.isfinite(own), own, 0.0)
-    unpublished = n_known - int(is_monthly.sum())
-    if unpublished:
-        known[~is_monthly[:n_known]] = max(ytd.oz - float(known.sum()), 0.0) / unpublished
+    anchors = cumulative_anchors(past, cut).get(year, {})
+    known = known_months(own, anchors, ytd.oz)
+    ends = tuple(sorted({m for m in anchors if m <= n_known} | {0, n_known}))
     month_paths = np.empty((n_paths, 12))
     month_paths[:, :n_known] = known[None, :]
     month_paths[:, n_known:] = paths[:, horizon - (12 - n_known):]
     is_actual = np.arange(12) < n_known
     return YearForecast(year=year, as_of=as_of, model=model.name, months=months,
                         is_actual=is_actual, month_paths=month_paths, is_monthly=is_monthly,
-                        ytd_source=ytd.source, members=tuple(getattr(fitted, "members_used_",
-                                                                     ())),
+                        ytd_source=ytd.source, ytd_spans=ytd.spans, known_ends=ends,
+                        members=tuple(getattr(fitted, "members_used_", ())),
                         declined=dict(getattr(fitted, "declined_", {}) or {}) or None)
 
 

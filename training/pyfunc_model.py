@@ -45,6 +45,7 @@ import pandas as pd
 
 from models.errors import DataValidationError, UsageError
 from models.paths import quantiles as path_quantiles
+from models.periods import check_consistency, months_frame
 from models.summary import ANNUAL_KEYS, annual_summary, monthly_frame
 from models.year import forecast_year, parse_month
 from training.spec import ModelSpec
@@ -137,8 +138,8 @@ def periods_to_text(periods: pd.DataFrame | None) -> str:
     """A periods frame as the text of the ``periods`` param ("" for None)."""
     if periods is None or periods.empty:
         return ""
-    return periods.drop(columns=[c for c in ("start", "end") if c in periods.columns]).to_csv(
-        index=False, lineterminator="\n")
+    derived = [c for c in ("start", "end", "line") if c in periods.columns]
+    return periods.drop(columns=derived).to_csv(index=False, lineterminator="\n")
 
 
 def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
@@ -157,7 +158,12 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
         DataValidationError, UsageError, ModelDeclined: bad input, params or history.
     """
     p = _check_params(params or {})
-    history, digest = history_from_input(model_input)
+    periods = periods_from_text(p["periods"])
+    if isinstance(model_input, pd.DataFrame) and model_input.empty and periods is not None:
+        # A quarterly reporter: no monthly figure, the period totals are the plant.
+        history, digest = months_frame(periods), str(periods.attrs.get("sha256"))
+    else:
+        history, digest = history_from_input(model_input)
     if p["as_of"]:
         as_of = parse_month(str(p["as_of"]), "as_of")
     else:
@@ -166,9 +172,10 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
     year = int(p["year"]) or None
     guidance = (None if p["guidance_low"] is None
                 else (float(p["guidance_low"]), float(p["guidance_high"])))
+    check_consistency(history, periods)
     model = spec.build()
     yf = forecast_year(model, history, as_of, year, n_paths=int(p["n_paths"]),
-                       seed=int(p["seed"]), periods=periods_from_text(p["periods"]))
+                       seed=int(p["seed"]), periods=periods)
     try:
         version = metadata.version("orecast")
     except metadata.PackageNotFoundError:

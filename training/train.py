@@ -35,6 +35,7 @@ from models.errors import (
     ModelUnavailableError,
     TrackingUnavailableError,
 )
+from models.periods import check_consistency
 from models.pipeline import fit_model
 from models.year import data_span
 from models.zoo import model_names
@@ -55,7 +56,7 @@ from training.registry import (
     version_spec,
 )
 from training.run_logging import ensure_experiment, log_candidate_run, log_params_once
-from training.selection import ProcedureChoice, choose_procedure
+from training.selection import MIN_YEARS, ProcedureChoice, choose_procedure
 from training.spec import ModelSpec, fitted_summary
 from training.tracking import (
     bound_http_retries,
@@ -142,12 +143,19 @@ def load_training_data(data: str | Path | pd.DataFrame | None = None, *,
     """The job's data: the embedded Dynacor dataset by default, a production file, or a frame.
 
     Args:
-        data: None (embedded dataset, with its periods and guidance), a CSV/Parquet path, or
+        data: None (embedded dataset, with its periods and guidance; with ``periods`` and no
+            data, the period totals alone: a quarterly reporter), a CSV/Parquet path, or
             a validated production frame.
         periods, guidance: override / supply period totals and guidance.
     Raises:
         DataValidationError: the file is not a valid production history.
     """
+    if data is None and periods is not None:
+        from models.periods import months_frame
+
+        # The period totals are the plant: a quarterly reporter with no monthly figure.
+        source = str(periods.attrs.get("source", "<periods>"))
+        return TrainingData(months_frame(periods), periods, guidance, "periods", source)
     if data is None:
         from models.datasets import dynacor
 
@@ -261,6 +269,7 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
     bound_http_retries()
     check_tracking(uri)
     data_ = load_training_data(data, periods=periods, guidance=guidance)
+    check_consistency(data_.history, data_.periods)
     names = list(models) if models else available_models()
     candidates = {m: ModelSpec.for_name(m, (model_params or {}).get(m)) for m in names}
     target_years = list(years) if years else evidence_years(data_.history, data_.periods)
@@ -377,11 +386,11 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
                                 "expected_annual_crps": float(proc["annual_crps"].mean()),
                                 "expected_annual_cover80": float(
                                     proc["annual_cover80"].astype(float).mean())})
-        if len(selection.years) < 4:
+        if len(selection.years) < MIN_YEARS:
             log.warning("train: the choice rests on %d year(s) of evidence (%s); the rule "
                         "needs %d years before a single model can replace the equal mixture",
                         len(selection.years), ", ".join(map(str, selection.years)) or "none",
-                        4)
+                        MIN_YEARS)
 
         decision = None
         champ_mv = None

@@ -229,8 +229,8 @@ def _check_short(tmp_path: Path, capsys) -> None:
         declined = tmp_path / f"declined-{model}"
         code, err, _ = _run(_forecast(path, declined, "--model", model, as_of="2017-12"),
                             capsys)
-        assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {model}: needs")
-        assert not declined.exists()
+        assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {model}: ")
+        assert "needs" in err[0] and not declined.exists()
 
 
 def _check_one_month(tmp_path: Path, capsys) -> None:
@@ -240,8 +240,8 @@ def _check_one_month(tmp_path: Path, capsys) -> None:
     for model in ("share_runrate", "seasonal_naive", "ets"):
         out = tmp_path / model
         code, err, _ = _run(_forecast(path, out, "--model", model, as_of="2017-12"), capsys)
-        assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {model}: needs")
-        assert not out.exists()
+        assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {model}: ")
+        assert "needs" in err[0] and not out.exists()
 
 
 def _check_grams(tmp_path: Path, capsys) -> None:

@@ -42,9 +42,22 @@ def test_interval_narrows_as_the_year_fills(dynacor):
     assert widths[0] > widths[1] > widths[2]
 
 
-def test_no_period_totals_uses_monthly_years_only(dynacor):
-    with pytest.raises(ModelDeclined, match="past years"):
-        forecast_year(SeasonalShareRunRate(), dynacor.monthly, pd.Period("2017-06", "M"),
+def test_without_past_years_the_shares_start_flat_and_the_interval_is_wider(dynacor):
+    # No period totals: 2016 has unpublished months, so no past year has a known total.
+    as_of = pd.Period("2017-06", "M")
+    flat = forecast_year(SeasonalShareRunRate(), dynacor.monthly, as_of, n_paths=4000,
+                         seed=0, periods=None)
+    learned = forecast_year(SeasonalShareRunRate(), dynacor.monthly, as_of, n_paths=4000,
+                            seed=0, periods=dynacor.periods)
+    # s(6) = 6/12: the median is twice the year to date
+    assert np.median(flat.annual_paths) == pytest.approx(2 * 35310.0, rel=0.02)
+    width = [np.subtract(*np.quantile(f.annual_paths, [0.9, 0.1])) for f in (flat, learned)]
+    assert width[0] > width[1]
+
+
+def test_a_forecast_before_january_still_needs_past_years(dynacor):
+    with pytest.raises(ModelDeclined, match="3 past years"):
+        forecast_year(SeasonalShareRunRate(), dynacor.monthly, pd.Period("2016-12", "M"),
                       n_paths=100, seed=0, periods=None)
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from models.datasets import dynacor
-from tests.training.test_procedure import by_year, years
+from tests.training.test_selection import by_year, years
 from training.backtest import QUARTER_ENDS, run_backtest
 from training.combination import EQUAL, add_combinations
 from training.loyo import PROCEDURE, expectation_table, leave_one_year_out

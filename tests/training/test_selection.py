@@ -1,4 +1,4 @@
-"""Model selection: lowest mean score on common origins, ties to the simpler model."""
+"""The serving rule (training.selection): the equal mixture unless a candidate wins across years."""
 
 from __future__ import annotations
 
@@ -6,113 +6,84 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import UsageError
-from models.simulate import simulate_plant
-from training.backtest import BacktestResult, run_backtest, summarise
-from training.selection import select_model, skill_weights
-
-ORIGINS = ["2016-12", "2017-01", "2017-02", "2017-03"]
+from training.backtest import BacktestResult, summarise
+from training.selection import MIN_YEARS, choose_procedure
 
 
-def result_from(scores: dict[str, list[float | None]]) -> BacktestResult:
-    """A backtest result with the given annual CRPS per origin (None = declined)."""
+def by_year(scores: dict[str, dict[int, list[float]]]) -> BacktestResult:
+    """A backtest whose annual CRPS per model, year and origin (Dec, Mar, Jun) is given."""
     rows = []
-    for model, values in scores.items():
-        for as_of, v in zip(ORIGINS, values, strict=True):
-            rows.append({"model": model, "year": 2017, "as_of": as_of,
-                         "months_known": int(as_of[-2:]) % 12,
-                         "status": "ok" if v is not None else "declined",
-                         "reason": "" if v is not None else "too short",
-                         "annual_crps": np.nan if v is None else v,
-                         "annual_ape": np.nan if v is None else v / 1000,
-                         "monthly_n": 0})
-    per_origin = pd.DataFrame(rows)
+    for model, years in scores.items():
+        for year, values in years.items():
+            for as_of, v in zip([f"{year - 1}-12", f"{year}-03", f"{year}-06"], values,
+                                strict=False):
+                rows.append({"model": model, "year": year, "as_of": as_of,
+                             "months_known": int(as_of[-2:]) % 12, "evidence": "periods",
+                             "status": "ok", "reason": "", "annual_crps": v,
+                             "annual_actual_oz": 1000.0,
+                             "annual_ape": v / 1000, "monthly_n": 0})
+    po = pd.DataFrame(rows)
     for c in ("annual_cover50", "annual_cover80", "annual_cover90"):
-        per_origin[c] = pd.array([pd.NA] * len(per_origin), dtype="boolean")
-    for c in ("monthly_mae", "monthly_smape", "monthly_mase", "monthly_crps", "monthly_pinball",
-              "monthly_cover50", "monthly_cover80", "monthly_cover90"):
-        per_origin[c] = np.nan
-    return BacktestResult(per_origin=per_origin, summary=summarise(per_origin))
+        po[c] = pd.array([pd.NA] * len(po), dtype="boolean")
+    for c in ("monthly_mae", "monthly_smape", "monthly_mase", "monthly_crps",
+              "monthly_pinball", "monthly_cover50", "monthly_cover80", "monthly_cover90"):
+        po[c] = np.nan
+    return BacktestResult(per_origin=po, summary=summarise(po))
 
 
-def test_lowest_mean_score_wins():
-    r = result_from({"seasonal_naive": [300, 300, 300, 300], "ets": [100, 200, 300, 100]})
-    sel = select_model(r)
-    assert sel.best == "ets"
-    table = sel.table.set_index("model")
-    assert table.loc["ets", "score"] == pytest.approx(175.0)
-    assert table.loc["seasonal_naive", "rank"] == 2
+def years(values: list[float], start: int = 2011) -> dict[int, list[float]]:
+    return {start + i: [v, v, v] for i, v in enumerate(values)}
 
 
-def test_ties_go_to_the_simpler_model():
-    r = result_from({"ets": [100, 200, 300, 400], "seasonal_naive": [400, 300, 200, 100]})
-    assert select_model(r).best == "seasonal_naive"   # complexity 0 < 2
-    within = result_from({"ets": [100, 200, 300, 400],
-                          "drift": [100, 200, 300, 400 * (1 + 1e-12)]})
-    assert select_model(within).best == "drift"      # complexity 1 < 2, inside the tie band
-    outside = result_from({"ets": [100, 200, 300, 400],
-                           "drift": [100, 200, 300, 400 * (1 + 1e-6)]})
-    assert select_model(outside).best == "ets"
+def test_a_model_better_in_every_one_of_four_years_replaces_the_mixture():
+    r = by_year({"ensemble": years([100, 100, 100, 100]), "ets": years([90, 95, 80, 99])})
+    choice = choose_procedure(r, "ensemble")
+    assert choice.best == "ets"
+    row = choice.table.set_index("model").loc["ets"]
+    assert row["wins"] == 4 and row["n_years"] == 4 and row["p_value"] == pytest.approx(0.0625)
 
 
-def test_models_are_compared_on_common_origins_only():
-    # drift is excellent at the one origin where ets declined; that origin must not count.
-    r = result_from({"drift": [1, 300, 300, 300], "ets": [None, 250, 250, 250]})
-    sel = select_model(r)
-    assert sel.best == "ets"
-    assert set(sel.table["n_common"]) == {3}
+def test_winning_three_years_of_four_is_not_enough():
+    # much better on average, but one year lost: the evidence could be luck
+    r = by_year({"ensemble": years([100, 100, 100, 100]), "ets": years([10, 10, 10, 101])})
+    assert choose_procedure(r, "ensemble").best == "ensemble"
 
 
-def test_model_declined_everywhere_is_excluded_and_guidance_never_selected():
-    r = result_from({"ets": [200, 200, 200, 200], "gbm": [None] * 4,
-                     "guidance": [1, 1, 1, 1]})
-    sel = select_model(r)
-    assert sel.best == "ets"
-    table = sel.table.set_index("model")
-    assert "guidance" not in table.index
-    assert table.loc["gbm", "excluded"] != "" and np.isnan(table.loc["gbm", "score"])
+def test_three_years_never_replace_the_mixture():
+    r = by_year({"ensemble": years([100, 100, 100]), "ets": years([1, 1, 1])})
+    choice = choose_procedure(r, "ensemble")
+    assert choice.best == "ensemble" and MIN_YEARS == 4
+    assert choice.table.set_index("model").loc["ets", "n_years"] == 3
 
 
-def test_model_ok_at_few_origins_is_left_out_of_the_comparison():
-    r = result_from({"ets": [None, 50, 50, 50], "drift": [10, None, None, None]})
-    sel = select_model(r)
-    assert sel.best == "ets"
-    assert "ok at 1 of 3 origins" in sel.table.set_index("model").loc["drift", "excluded"]
-    assert sel.table.set_index("model").loc["ets", "n_common"] == 3
+def test_origins_of_one_year_count_once():
+    # twelve good origins of a single year are one year of evidence
+    r = by_year({"ensemble": {2017: [100] * 3}, "ets": {2017: [1] * 3}})
+    assert choose_procedure(r, "ensemble").table.loc[0, "n_years"] == 1
 
 
-def test_disjoint_origins_drop_the_model_seen_least():
-    # equal ok counts, no shared origin: the more complex model (ets) goes first
-    r = result_from({"ets": [None, None, 50, 50], "drift": [10, 10, None, None]})
-    sel = select_model(r)
-    assert sel.best == "drift"
-    assert "shares no" in sel.table.set_index("model").loc["ets", "excluded"]
-    assert sel.table.set_index("model").loc["drift", "n_common"] == 2
+def test_of_several_that_pass_the_one_with_most_wins_then_lowest_mean():
+    r = by_year({"ensemble": years([100] * 6), "ets": years([90, 90, 90, 90, 90, 101]),
+                 "theta": years([99] * 6)})
+    assert choose_procedure(r, "ensemble").best == "theta"   # 6 of 6 beats 5 of 6
 
 
-def test_months_known_filter_and_other_metrics():
-    r = result_from({"drift": [100, 100, 500, 500], "ets": [300, 300, 200, 200]})
-    assert select_model(r, months_known=[0, 1]).best == "drift"
-    assert select_model(r, months_known=[2, 3]).best == "ets"
-    assert select_model(r, metric="annual_ape").best == "ets"
-    with pytest.raises(UsageError):
-        select_model(r, metric="annual_cover80")
+def test_years_compared_are_the_shared_origins_only():
+    r = by_year({"ensemble": years([100, 100, 100, 100, 100]),
+                 "ets": {2011: [90], 2012: [90], 2013: [90], 2014: [90]}})
+    row = choose_procedure(r, "ensemble").table.set_index("model").loc["ets"]
+    assert row["n_years"] == 4 and row["default_score"] == pytest.approx(100.0)
 
 
-def test_skill_weights_are_inverse_scores_normalised():
-    r = result_from({"drift": [100, 100, 100, 100], "ets": [300, 300, 300, 300],
-                     "gbm": [None] * 4})
-    w = skill_weights(r)
-    assert set(w) == {"drift", "ets"}
-    assert sum(w.values()) == pytest.approx(1.0)
-    assert w["drift"] == pytest.approx(0.75) and w["ets"] == pytest.approx(0.25)
+def test_guidance_is_a_benchmark_never_a_candidate():
+    r = by_year({"ensemble": years([100] * 5), "guidance": years([1] * 5)})
+    choice = choose_procedure(r, "ensemble")
+    assert choice.best == "ensemble" and "guidance" not in set(choice.table["model"])
 
 
-def test_selection_on_a_real_backtest_run():
-    h = simulate_plant(48, 21)[["gold_oz"]]
-    r = run_backtest(h, ["seasonal_naive", "drift"], [2013], n_paths=200)
-    sel = select_model(r)
-    means = (r.per_origin.loc[r.per_origin["model"] != "guidance"]
-             .groupby("model")["annual_crps"].mean())
-    assert sel.best == means.idxmin()
-    assert sel.table["n_common"].tolist() == [12, 12]
+def test_a_metric_that_cannot_rank_is_refused():
+    from models.errors import UsageError
+
+    r = by_year({"ensemble": years([100] * 4)})
+    with pytest.raises(UsageError, match="--metric"):
+        choose_procedure(r, "ensemble", "annual_cover80")
