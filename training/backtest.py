@@ -121,22 +121,6 @@ class BacktestResult:
         return written
 
 
-def annual_totals_from_periods(periods: pd.DataFrame | None) -> dict[int, float]:
-    """Annual gold totals (oz) that a periods table gives (``models.periods.annual_totals``).
-
-    A year's total comes from a whole-year row or from spans that chain to December; of
-    several releases of one span, the latest ``release_date`` wins.
-
-    Args:
-        periods: validated periods frame (``start``, ``end``, ``metric``, ``value``).
-    Returns:
-        {year: total oz}.
-    """
-    if periods is None or periods.empty:
-        return {}
-    return annual_totals(None, periods)
-
-
 def _plan(years: Sequence[int], history: pd.DataFrame, periods: pd.DataFrame | None,
           annual_actuals: Mapping[int, float] | None
           ) -> tuple[list[tuple[pd.Period, str]], list[dict], dict[int, float]]:
@@ -338,7 +322,8 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
         periods: period totals passed to models that read them (cut at each origin).
         guidance: ``year, low_oz, high_oz, announced``; scored as model ``"guidance"``.
         annual_actuals: {year: total oz} for years whose monthly figures have gaps (see
-            ``annual_totals_from_periods``); all 12 monthly actuals take precedence.
+            ``models.periods.annual_totals``, which the backtest applies itself to its
+            history and periods); all 12 monthly actuals take precedence.
         n_paths: sample paths per forecast.
         seed: base seed; each task's seed is ``task_seed(seed, model, origin)``.
         monthly_h: months after each origin scored month by month (capped at December).

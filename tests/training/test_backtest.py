@@ -15,13 +15,13 @@ from models.data import (
     periods_from_table,
     table_from_bytes,
 )
+from models.periods import annual_totals
 from models.simulate import simulate_plant
 from models.year import forecast_year
 from models.zoo import make_model
 from training import metrics
 from training.backtest import (
     PER_ORIGIN_COLUMNS,
-    annual_totals_from_periods,
     origins_for,
     run_backtest,
     task_seed,
@@ -216,11 +216,11 @@ def test_annual_totals_take_the_last_release_of_whole_years():
             "2017-01..2017-12,gold_produced,79897,oz,2018-01-18\n"
             "2017-01..2017-09,gold_produced,55831,oz,2018-10\n")
     periods = periods_from_table(table_from_bytes(text.encode(), "p.csv", "csv"))
-    assert annual_totals_from_periods(periods) == {2016: 73_476.0, 2017: 79_897.0}
+    assert annual_totals(None, periods) == {2016: 73_476.0, 2017: 79_897.0}
 
 
 def test_annual_totals_from_the_real_periods_file():
-    totals = annual_totals_from_periods(load_periods(DYNACOR / "periods.csv"))
+    totals = annual_totals(None, load_periods(DYNACOR / "periods.csv"))
     assert totals[2017] == 79_897.0
     assert totals[2016] in (73_476.0, 73_477.0)
     # 2010 has no annual row: its four published quarters chain to its total.
@@ -232,7 +232,7 @@ def test_annual_totals_from_the_real_periods_file():
 def test_real_dynacor_2017_backtest_with_guidance():
     h = load_production(DYNACOR / "monthly.csv")
     g = load_guidance(DYNACOR / "guidance.csv")
-    totals = annual_totals_from_periods(load_periods(DYNACOR / "periods.csv"))
+    totals = annual_totals(None, load_periods(DYNACOR / "periods.csv"))
     r = run_backtest(h, ["ets"], [2016, 2017], guidance=g, annual_actuals=totals, n_paths=300)
     df = r.per_origin.set_index(["model", "as_of"])
     assert df.loc[("ets", "2017-11"), "status"] == "ok"
