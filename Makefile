@@ -23,11 +23,11 @@ demo: venv
 	mkdir -p $(DEMO)
 	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db \
 	  $(abspath $(BIN))/orecast train --experiment orecast-demo
-	MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db \
-	  $(BIN)/orecast publish --as-of 2017-06 --out $(DEMO)/publications
+	cd $(DEMO_DIR) && MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db \
+	  $(abspath $(BIN))/orecast publish --as-of 2017-06 --out publications
 	@echo
 	@echo "published: $(abspath $(DEMO))/publications/latest/ (report.html, annual.json, monthly.csv, ...)"
-	@echo "MLflow UI: MLFLOW_TRACKING_URI=sqlite:///$(abspath $(DEMO))/mlflow.db $(BIN)/mlflow ui"
+	@echo "MLflow UI: $(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath $(DEMO))/mlflow.db"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 
 from models.paths import quantiles  # noqa: E402
 from models.year import YearForecast  # noqa: E402
@@ -56,6 +57,7 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
                 ls="--", label="published total (monthly average)")
     ax.set_xticks(x, [m.strftime("%b") for m in yf.months])
     ax.set_ylabel("gold produced (oz per month)")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
@@ -72,9 +74,15 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
         ends = ends[ends > 0]
         ax2.plot(ends, cum[0, ends - 1], "o-", color="black", lw=2)
     if guidance is not None:
-        ax2.axhspan(guidance[0], guidance[1], color="tab:blue", alpha=0.25,
-                    label=f"guidance {guidance[0]:,.0f}-{guidance[1]:,.0f} oz")
-        ax2.legend(loc="lower right", fontsize=8)
+        # Guidance is a target for the year's total: drawn at December, not as a band
+        # over every month (which would read as a monthly target).
+        ax2.fill_between([11.6, 12.4], guidance[0], guidance[1], color="tab:blue",
+                         alpha=0.35, label=f"guidance {guidance[0]:,.0f}-{guidance[1]:,.0f} "
+                         f"oz (year total)")
+        ax2.plot([0, 12], [0, 0.5 * (guidance[0] + guidance[1])], color="tab:blue", lw=1,
+                 ls="--", label="straight line to its midpoint")
+        ax2.legend(loc="upper left", fontsize=8)
+    ax2.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax2.set_xticks(x, [m.strftime("%b")[0] for m in yf.months])
     ax2.set_ylabel("cumulative oz")
     ax2.grid(alpha=0.3)
@@ -85,22 +93,36 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
 
 
 def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None) -> Figure:
-    """Histogram of the simulated annual total (oz) with the guidance range and its odds."""
+    """Histogram of the simulated annual total (oz) with the guidance range and its odds.
+
+    The x range runs from the 1st to the 99th percentile of the totals (widened to show
+    the guidance range), so one extreme path does not squeeze the picture.
+    """
     annual = yf.annual_paths
+    lo, hi = quantiles(annual, (0.01, 0.99))
+    if guidance is not None:
+        lo, hi = min(lo, guidance[0]), max(hi, guidance[1])
+    pad = 0.03 * max(hi - lo, 1.0)
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    ax.hist(annual, bins=60, color="tab:orange", alpha=0.8)
+    ax.hist(annual, bins=60, range=(lo - pad, hi + pad), color="tab:orange", alpha=0.8,
+            label="simulated annual totals")
     p10, p50, p90 = quantiles(annual, (0.10, 0.50, 0.90))
-    for v, ls in ((p10, ":"), (p50, "-"), (p90, ":")):
-        ax.axvline(v, color="black", ls=ls, lw=1)
+    ax.axvline(p50, color="black", ls="-", lw=1.2, label=f"median {p50:,.0f} oz")
+    ax.axvline(p10, color="black", ls=":", lw=1,
+               label=f"80% range {p10:,.0f}-{p90:,.0f} oz")
+    ax.axvline(p90, color="black", ls=":", lw=1)
     text = f"median {p50:,.0f} oz, 80% range {p10:,.0f}-{p90:,.0f}"
     if guidance is not None:
         low, high = guidance
-        ax.axvspan(low, high, color="tab:blue", alpha=0.25, label="guidance")
+        ax.axvspan(low, high, color="tab:blue", alpha=0.25,
+                   label=f"guidance {low:,.0f}-{high:,.0f} oz")
         below = float(np.mean(annual < low))
         above = float(np.mean(annual > high))
         text += (f"\nP(below {low:,.0f}) = {below:.0%}, P(within) = {1 - below - above:.0%}, "
                  f"P(above {high:,.0f}) = {above:.0%}")
-        ax.legend(loc="upper right", fontsize=8)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.set_xlabel(f"{yf.year} total (oz)")
     ax.set_ylabel("simulated paths")
     ax.set_title(text, fontsize=9)

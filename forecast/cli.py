@@ -26,15 +26,35 @@ app = typer.Typer(
 )
 
 
+def _version(show: bool) -> None:
+    if show:
+        from forecast.outputs import orecast_version
+
+        typer.echo(f"orecast {orecast_version()}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
-    level = logging.DEBUG if verbose else getattr(logging, os.environ.get("ORECAST_LOG_LEVEL",
-                                                                          "INFO").upper(),
-                                                  logging.INFO)
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
+          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    # MLflow's own log format (and level) would otherwise sit beside ours: its records go
+    # through the root logger, at the level set here.
+    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
+    default = os.environ.get("ORECAST_LOG_LEVEL", "INFO").upper()
+    level = (logging.DEBUG if verbose else logging.WARNING if quiet
+             else getattr(logging, default, logging.INFO))
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("matplotlib", "PIL", "urllib3", "alembic", "mlflow", "distributed"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def show_progress() -> bool:
+    """Progress bars at the INFO level and below, off with ``-q`` or a quieter
+    ``ORECAST_LOG_LEVEL``."""
+    return logging.getLogger().getEffectiveLevel() <= logging.INFO
 
 
 def _register_commands() -> None:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import typer
 
-from forecast.cli import app
+from forecast.cli import app, show_progress
 from forecast.inputs import load_inputs, split_values, years_option
 from forecast.outputs import write_dir_atomically
 from models.zoo import model_class
 from training.backtest import run_backtest
 from training.combination import EQUAL, add_combinations
 from training.loyo import expectation_table, leave_one_year_out
-from training.selection import choose_procedure
+from training.selection import LOSS_METRICS, choose_procedure
 from training.train import available_models, evidence_years
 
 
@@ -33,8 +33,10 @@ def backtest_cmd(
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file."),
     n_paths: int = typer.Option(1000, "--n-paths", min=100, help="Paths per forecast."),
     seed: int = typer.Option(0, "--seed"),
-    jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", min=1, help="Worker processes."),
-    metric: str = typer.Option("annual_crps", "--metric", help="Selection metric."),
+    jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "--n-jobs", min=1,
+                             help="Worker processes."),
+    metric: str = typer.Option("annual_crps", "--metric", help="Selection loss, lower is "
+                               f"better: {', '.join(LOSS_METRICS)}."),
 ) -> None:
     """Backtest models at every origin of --years with evidence; write the tables and the pick."""
     names = split_values(models) or available_models()
@@ -45,14 +47,14 @@ def backtest_cmd(
     monthly_h = 3
     result = run_backtest(inputs.history, names, target_years, periods=inputs.periods,
                           guidance=inputs.guidance, n_paths=n_paths, seed=seed, n_jobs=jobs,
-                          monthly_h=monthly_h, progress=True)
+                          monthly_h=monthly_h, progress=show_progress())
     result, _ = add_combinations(result, inputs.history, monthly_h, metric)
     choice = choose_procedure(result, EQUAL, metric)
     held, folds = leave_one_year_out(result, inputs.history, monthly_h, metric)
     expectation = expectation_table(result, held)
 
     def write(tmp: Path) -> None:
-        result.write(tmp)
+        result.write(tmp, selected=choice.best)
         choice.table.to_csv(tmp / "procedure.csv", index=False, lineterminator="\n")
         held.to_csv(tmp / "leave_one_year_out_rows.csv", index=False, lineterminator="\n")
         expectation.to_csv(tmp / "leave_one_year_out.csv", index=False, lineterminator="\n")

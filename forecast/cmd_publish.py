@@ -71,7 +71,11 @@ def publish_command(
         typer.echo(f"unchanged: {result.path} already holds this publication (same data, "
                    f"model and as-of); nothing written")
     elif result.status == "dry-run":
-        typer.echo(f"dry run: would {result.would} {result.path}; nothing written")
+        doing = {"publish": f"publish {result.path}",
+                 "unchanged": f"leave {result.path} unchanged (it holds this publication)",
+                 "supersede": f"supersede {result.path} (--force)",
+                 "refuse": f"refuse: {'; '.join(result.notes)}"}[result.would or "publish"]
+        typer.echo(f"dry run: would {doing}; nothing written")
     else:
         typer.echo(f"published: {result.path} (run {result.run_id})")
         if result.superseded is not None:

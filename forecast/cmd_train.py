@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-from forecast.cli import app
+from forecast.cli import app, show_progress
 from forecast.inputs import split_values as _split
 from forecast.inputs import years_option as _years
+from training.selection import LOSS_METRICS
 
 
 def _given(path: Path | None) -> Path | None:
@@ -32,10 +33,12 @@ def train_command(
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file."),
     models: list[str] | None = typer.Option(None, "--models", help="Zoo models to backtest "
                                             "(repeat or comma-separate); default all."),
-    metric: str = typer.Option("annual_crps", "--metric", help="Selection loss."),
+    metric: str = typer.Option("annual_crps", "--metric", help="Selection loss, lower is "
+                               f"better: {', '.join(LOSS_METRICS)}."),
     n_paths: int = typer.Option(1000, "--n-paths", min=1, help="Paths per backtest forecast."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    n_jobs: int = typer.Option(1, "--n-jobs", min=1, help="Backtest worker processes."),
+    n_jobs: int = typer.Option(1, "--n-jobs", "--jobs", min=1,
+                                help="Backtest worker processes."),
     no_figures: bool = typer.Option(False, "--no-figures", help="Skip the backtest figures."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
                                             "(default MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
@@ -51,7 +54,7 @@ def train_command(
                    years=_years(years) or None, experiment=experiment,
                    register_as=None if no_register or not register else register,
                    tracking=tracking_uri or None, n_paths=n_paths, seed=seed, metric=metric,
-                   n_jobs=n_jobs, figures=not no_figures, progress=True)
+                   n_jobs=n_jobs, figures=not no_figures, progress=show_progress())
     typer.echo(f"run: {result.parent_run_id} (experiment {result.experiment_id}, "
                f"{result.tracking_uri})")
     sel = result.selection

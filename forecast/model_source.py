@@ -54,9 +54,13 @@ def resolve_model(uri: str) -> ModelRef:
     except MlflowException as exc:
         code = getattr(exc, "error_code", "")
         if code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
+            import mlflow
+
             raise ModelUnavailableError(
-                f"{uri}: no such registered model {'alias' if alias else 'version'}; "
-                f"expected a registered version (run `orecast train` first)") from None
+                f"{uri}: no such registered model {'alias' if alias else 'version'} in the "
+                f"store {mlflow.get_registry_uri()}; expected a registered version (run "
+                f"`orecast train` first, or point --tracking-uri / MLFLOW_TRACKING_URI at "
+                f"the store it used)") from None
         raise
     return ModelRef(uri=uri, load_uri=f"models:/{name}/{mv.version}", name=name,
                     version=str(mv.version), alias=alias, run_id=mv.run_id,

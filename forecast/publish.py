@@ -347,20 +347,25 @@ def _start_run(c: _Computed, stage: Path, target: Path, experiment: str) -> str:
     """Open the publication run and log the staged files and the annual figures to it."""
     import mlflow
 
+    from training.run_logging import log_params_once
+
     if not os.environ.get("MLFLOW_RUN_ID"):
         mlflow.set_experiment(experiment)
     run = mlflow.start_run(run_name=f"publish-{c.as_of}")
     tags = {"orecast.role": "publication", "orecast.as_of": str(c.as_of),
             "orecast.year": str(c.year), "orecast.publication_key": c.key_sha256,
-            "orecast.publication_path": str(target), "orecast.model_uri": c.ref.load_uri,
+            "orecast.publication_path": str(target.resolve()),
+            "orecast.model_uri": c.ref.load_uri,
             "orecast.model_spec": c.loaded.spec.label, "data.sha256": c.data_sha256}
     if c.ref.name:
         tags.update({"orecast.model_name": c.ref.name, "orecast.model_version": c.ref.version})
     if c.loaded.run_id:
         tags["orecast.model_run_id"] = c.loaded.run_id
     mlflow.set_tags(tags)
-    mlflow.log_params({k: "-" if v is None else v for k, v in c.key.items()
-                       if k not in ("data_sha256", "model_uri")})
+    # Inside ``mlflow run`` the project logged its own parameters (as_of "" when not given):
+    # a resolved value that differs goes under orecast.<key> instead of failing the run.
+    log_params_once(run.info.run_id, {k: "-" if v is None else v for k, v in c.key.items()
+                                      if k not in ("data_sha256", "model_uri")})
     metrics = {k: float(c.annual[k]) for k in ("mean", "p05", "p10", "p50", "p90", "p95",
                                                "ytd_oz", "months_actual", "prob_below_low",
                                                "prob_within", "prob_above_high")
@@ -423,7 +428,12 @@ def publish(req: PublishRequest) -> PublishResult:
         result = PublishResult(status="dry-run", path=target, as_of=str(c.as_of), year=c.year,
                                annual=c.annual, sentence=c.sentence, key_sha256=c.key_sha256)
         if req.dry_run:
-            result.would = _existing(target, c, req.force) if target.exists() else "publish"
+            try:
+                result.would = _existing(target, c, req.force)
+            except PublishConflictError as conflict:
+                # A dry run reports what a real run would do, refusing included: exit 0.
+                result.would = "refuse"
+                result.notes.append(str(conflict))
             job.event("done", status="dry-run", would=result.would,
                       ms=round((time.perf_counter() - t0) * 1000))
             return result
@@ -448,6 +458,18 @@ def publish(req: PublishRequest) -> PublishResult:
     job.event("done", status="published", path=target, run_id=result.run_id,
               ms=round((time.perf_counter() - t0) * 1000))
     return result
+
+
+def _tag_superseded_runs(target: Path, new_run_id: str) -> None:
+    """Tag the earlier finished publication runs of ``target``: no longer what it holds."""
+    import mlflow
+
+    runs = mlflow.search_runs(
+        search_all_experiments=True, output_format="list",
+        filter_string=f"tags.`orecast.publication_path` = '{target.resolve()}'")
+    for run in runs:
+        if run.info.run_id != new_run_id and "orecast.superseded_by" not in run.data.tags:
+            mlflow.MlflowClient().set_tag(run.info.run_id, "orecast.superseded_by", new_run_id)
 
 
 def _unavailable(uri: str, exc: Exception, model_uri: str) -> OrecastError:
@@ -553,6 +575,7 @@ def _publish_locked(req: PublishRequest, c: _Computed, root: Path, target: Path,
             f.update(latest=_update_latest_or_raise(root, placed_at=target))
         if result.superseded is not None:
             mlflow.set_tag("orecast.superseded", str(result.superseded))
+            _tag_superseded_runs(target, result.run_id)
         mlflow.end_run("FINISHED")
         run_open = False
         result.status = "published"

@@ -36,8 +36,15 @@ Anchors = dict[int, dict[int, float]]
 
 def latest_rows(periods: pd.DataFrame | None, metric: str = PRODUCED) -> pd.DataFrame:
     """Rows of ``metric``, one per (start, end) span: the latest release of each span."""
+    return _releases(periods, metric)[0]
+
+
+def _releases(periods: pd.DataFrame | None, metric: str = PRODUCED
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the latest release of each span of ``metric``, the earlier releases it replaced)."""
     if periods is None or periods.empty:
-        return pd.DataFrame(columns=["start", "end", "value"])
+        empty = pd.DataFrame(columns=["start", "end", "value"])
+        return empty, empty
     rows = periods.loc[periods["metric"] == metric].copy()
     if "release_date" in rows.columns:
         rows["_released"] = pd.to_datetime(rows["release_date"].astype(str), format="ISO8601",
@@ -46,13 +53,27 @@ def latest_rows(periods: pd.DataFrame | None, metric: str = PRODUCED) -> pd.Data
         rows["_released"] = pd.NaT
     rows = rows.sort_values("_released", kind="stable", na_position="first")
     kept = rows.drop_duplicates(["start", "end"], keep="last")
-    for old in rows.loc[~rows.index.isin(kept.index)].itertuples():
+    superseded = rows.loc[~rows.index.isin(kept.index)]
+    return (kept.drop(columns="_released").sort_values(["start", "end"], kind="stable"),
+            superseded)
+
+
+def _log_restatements(periods: pd.DataFrame | None) -> None:
+    """One INFO line counting the figures later releases of the same span replaced (the
+    later wins); each at DEBUG."""
+    kept, superseded = _releases(periods)
+    source = periods.attrs.get("source", "<periods>") if periods is not None else ""
+    changed = []
+    for old in superseded.itertuples():
         new = kept.loc[(kept["start"] == old.start) & (kept["end"] == old.end)].iloc[0]
         if float(new["value"]) != float(old.value):
-            log.info("%s: %s %s: %s restated as %s by the later release %s",
-                     periods.attrs.get("source", "<periods>"), getattr(old, "period", ""),
-                     metric, old.value, new["value"], new.get("release_date", ""))
-    return kept.drop(columns="_released").sort_values(["start", "end"], kind="stable")
+            changed.append(getattr(old, "period", ""))
+            log.debug("%s: %s %s: %s restated as %s by the later release %s", source,
+                      getattr(old, "period", ""), PRODUCED, old.value, new["value"],
+                      new.get("release_date", ""))
+    if changed:
+        log.info("%s: %d figures restated by a later release, the later used (%s)", source,
+                 len(changed), ", ".join(dict.fromkeys(changed)))
 
 
 @dataclass(frozen=True)
@@ -207,7 +228,8 @@ def cumulative_anchors(history: pd.DataFrame | None,
 def check_consistency(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> None:
     """Refuse figures for the same months that disagree by more than ``TOLERANCE``.
 
-    A span's figure is compared with the cumulative the other figures give at its ends
+    Restatements (a later release of the same span with another figure) are logged once
+    here. A span's figure is compared with the cumulative the other figures give at its ends
     (``Q1 + Q2`` against ``H1``, a year's total against its twelve months). A conflict
     with a month's own figure, or between totals of the same release (or undated ones), is
     an error; between totals of different releases the January totals and the earlier
@@ -220,6 +242,7 @@ def check_consistency(history: pd.DataFrame | None, periods: pd.DataFrame | None
     """
     source = str((periods.attrs.get("source") if periods is not None else None)
                  or "<periods>")
+    _log_restatements(periods)
     for span, others, derived in _derive(history, periods).conflicts:
         rel = abs(derived - span.oz) / max(abs(span.oz), 1.0)
         pair = "what " + " and ".join(o.label for o in others if o.hi > o.lo) + " give"

@@ -81,7 +81,7 @@ class QuarterlyFit(ForecastModel):
         self.quarters_ = int(frame[TARGET].notna().sum())
         self.last_month_ = as_of
         self.n_obs_ = self.quarters_
-        log.info("%s fitted on %d quarterly totals up to %s", self.name, self.quarters_,
+        log.debug("%s fitted on %d quarterly totals up to %s", self.name, self.quarters_,
                  as_of.asfreq("Q"))
         return self
 

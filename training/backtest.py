@@ -89,18 +89,20 @@ class BacktestResult:
     skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
     forecasts: dict[tuple[str, str], YearForecast] = field(default_factory=dict, repr=False)
 
-    def figures(self) -> dict[str, Any]:
-        """The backtest figures by file stem (matplotlib Figures, e.g. for MLflow log_figure)."""
+    def figures(self, selected: str | None = None) -> dict[str, Any]:
+        """The backtest figures by file stem (matplotlib Figures, e.g. for MLflow log_figure),
+        ``selected`` drawn bold."""
         from training.figures import annual_error_figure, coverage_figure
 
-        return {"annual_error_by_months_known": annual_error_figure(self.summary),
-                "interval_coverage": coverage_figure(self.per_origin)}
+        return {"annual_error_by_months_known": annual_error_figure(self.summary, selected),
+                "interval_coverage": coverage_figure(self.per_origin, selected)}
 
-    def write(self, out_dir: Path) -> list[Path]:
+    def write(self, out_dir: Path, selected: str | None = None) -> list[Path]:
         """Write per_origin.csv, summary.csv (and skipped.csv if any) and the PNG figures.
 
         Args:
             out_dir: directory, created if needed.
+            selected: the model the figures draw bold.
         Returns:
             The paths written, in a fixed order.
         """
@@ -114,7 +116,7 @@ class BacktestResult:
             path = out / name
             frame.to_csv(path, index=False, lineterminator="\n")
             written.append(path)
-        for stem, fig in self.figures().items():
+        for stem, fig in self.figures(selected).items():
             path = out / f"{stem}.png"
             fig.savefig(path, dpi=110, metadata={"Software": None})
             written.append(path)

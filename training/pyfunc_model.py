@@ -19,7 +19,8 @@ as-of month's year, or the next when as-of is December), ``n_paths``, ``seed``,
 the output), ``periods`` (the period totals file's text, CSV with ``period, metric, value,
 unit`` as ``orecast forecast --periods`` reads; empty = none).
 
-Output: one frame of 13 rows: 12 ``section == "month"`` rows (``period`` YYYY-MM, ``kind``
+Output: one frame: a ``section == "month"`` row per month with a figure of its own or a
+forecast (12 for a plant that publishes every month; ``period`` YYYY-MM, ``kind``
 actual|forecast, ``mean, p10, p50, p90`` oz, exactly ``models.summary.monthly_frame``) and
 one ``section == "annual"`` row (``period`` YYYY) carrying every field of
 ``models.summary.annual_summary`` as columns. Annual-only fields are NaN / None on month
@@ -152,7 +153,7 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
         params: predict params (``DEFAULT_PARAMS`` keys); missing ones take the defaults;
             ``periods`` carries the period totals (cut at as-of before use).
     Returns:
-        The 13-row frame of ``OUTPUT_COLUMNS`` (plus one ``p<level>`` column per extra
+        The frame of ``OUTPUT_COLUMNS`` (a row per month shown, one annual row) (plus one ``p<level>`` column per extra
         quantile level): ounces for every statistic, probabilities in [0, 1].
     Raises:
         DataValidationError, UsageError, ModelDeclined: bad input, params or history.
@@ -217,7 +218,7 @@ class OrecastForecastModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """The 13-row forecast frame for ``model_input`` (see the module docstring)."""
+        """The forecast frame for ``model_input`` (see the module docstring)."""
         return forecast_frame(self.spec, model_input, params)
 
 

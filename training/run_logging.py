@@ -58,7 +58,8 @@ def log_candidate_run(result: BacktestResult, model: str, spec: ModelSpec, paren
         for lv in (50, 80, 90):
             v = ok[f"annual_cover{lv}"].astype(float)
             if v.notna().any():
-                totals[f"coverage{lv}"] = float(v.mean())
+                # The per-step series is annual_cover{lv}; its mean over origins is this.
+                totals[f"mean_annual_cover{lv}"] = float(v.mean())
         batch += [Metric(k, v, now, 0) for k, v in totals.items()]
         # One request for all metrics: a metric per call costs a round trip (or commit) each.
         MlflowClient().log_batch(child.info.run_id, metrics=batch)

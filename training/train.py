@@ -45,7 +45,7 @@ from training.backtest import (
     origins_for,
     run_backtest,
 )
-from training.combination import EQUAL, SKILL, add_combinations
+from training.combination import EQUAL, SKILL, add_combinations, member_names
 from training.loyo import expectation_table, leave_one_year_out
 from training.registry import (
     DEFAULT_NAME,
@@ -343,20 +343,24 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
                               model_params={m: s.params for m, s in candidates.items()},
                               progress=progress, **backtest_kw)
         result, weights = add_combinations(result, history, monthly_h, metric)
-        candidates = {**candidates, EQUAL: ModelSpec.for_name("ensemble"),
-                      SKILL: ModelSpec.for_name("ensemble", {"weights": weights})}
+        # The mixtures served are those scored: over the members this job backtested.
+        members = member_names(result)
+        candidates = {**candidates,
+                      EQUAL: ModelSpec.for_name("ensemble", {"members": members}),
+                      SKILL: ModelSpec.for_name("ensemble", {"members": members,
+                                                             "weights": weights})}
         child_ids = {m: log_candidate_run(result, m, candidates[m], tags, figures)
                      for m in candidates}
         log_table_csv(result.summary, "backtest/summary.csv")
         log_table_csv(result.per_origin, "backtest/per_origin.csv")
-        if figures:
-            for stem, fig in result.figures().items():
-                mlflow.log_figure(fig, f"figures/{stem}.png")
         g = scores_by_origin(result.per_origin, GUIDANCE, metric)
         if len(g):
             mlflow.log_metric(f"guidance_mean_{metric}", float(g.mean()))
 
         selection = choose_procedure(result, EQUAL, metric)
+        if figures:
+            for stem, fig in result.figures(selection.best).items():
+                mlflow.log_figure(fig, f"figures/{stem}.png")
         log.info("train: %s chosen on %d years of evidence (%s)", selection.best,
                  len(selection.years), selection.rule)
         log_table_csv(selection.table, "selection/procedure.csv")

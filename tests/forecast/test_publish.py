@@ -151,6 +151,13 @@ def test_publishing_the_same_inputs_again_is_a_no_op(req, store):
     assert len(_runs(store, first.path)) == 1, "a no-op logs no run"
 
 
+def test_a_dry_run_over_a_conflicting_publication_says_it_would_refuse(req):
+    publish(req())
+    result = publish(req(n_paths=600, dry_run=True))
+    assert result.status == "dry-run" and result.would == "refuse"
+    assert "n_paths 500 -> 600" in result.notes[0]
+
+
 def test_other_inputs_are_refused_unless_forced_and_force_keeps_the_old_one(req):
     first = publish(req())
     with pytest.raises(PublishConflictError, match="n_paths 500 -> 600"):
@@ -162,6 +169,14 @@ def test_other_inputs_are_refused_unless_forced_and_force_keeps_the_old_one(req)
     assert read_manifest(second.superseded)["key_sha256"] == first.key_sha256
     assert read_manifest(second.path)["key_sha256"] == second.key_sha256
     assert [p.name for p in publications(req().out)] == ["2017-06"]
+
+
+def test_a_forced_replacement_tags_the_old_run_superseded(req, store):
+    first = publish(req())
+    second = publish(req(n_paths=600, force=True))
+    runs = _runs(store, first.path.resolve()).set_index("run_id")
+    assert runs.loc[first.run_id, "tags.orecast.superseded_by"] == second.run_id
+    assert pd.isna(runs.loc[second.run_id].get("tags.orecast.superseded_by"))
 
 
 def test_same_inputs_give_byte_identical_files_apart_from_created_at(req, tmp_path):

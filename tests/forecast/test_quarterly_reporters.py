@@ -112,7 +112,7 @@ def test_a_restatement_of_the_same_span_takes_the_latest_release(tmp_path, capsy
     rows += ("2019Q1,gold_produced,15000,oz,2019-04-20\n"
              "2019Q1,gold_produced,14000,oz,2019-10-20\n")
     out = tmp_path / "fc"
-    with caplog.at_level("INFO", logger="models.periods"):
+    with caplog.at_level("DEBUG", logger="models.periods"):
         code, _ = run(["forecast", "--periods", str(write(tmp_path, rows)), "--as-of",
                        "2019-03", "--n-paths", "300", "--out", str(out)], capsys)
     assert code == 0

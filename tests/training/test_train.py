@@ -167,3 +167,14 @@ def test_unreachable_server_exits_3_naming_the_uri(capsys, tmp_path: Path) -> No
     assert code == 3
     assert len(err) == 1 and err[0].startswith("error: ") and uri in err[0]
 
+
+
+@pytest.mark.slow
+def test_one_year_of_evidence_serves_the_mixture_of_the_backtested_members(job) -> None:
+    # One year cannot let a single model replace the mixture; the mixture served is the
+    # one scored: over the models this job backtested, not the whole zoo.
+    assert job.selection.best == "ensemble" and job.selection.years == (2016,)
+    assert job.spec.name == "ensemble" and job.spec.params["members"] == MODELS
+    evidence = job.spec.provenance["evidence"]
+    assert evidence["years"] == [2016] and evidence["decision"] == "ensemble"
+    assert evidence["origins_by_evidence"] == {"monthly": 12}
