@@ -153,8 +153,9 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
         params: predict params (``DEFAULT_PARAMS`` keys); missing ones take the defaults;
             ``periods`` carries the period totals (cut at as-of before use).
     Returns:
-        The frame of ``OUTPUT_COLUMNS`` (a row per month shown, one annual row) (plus one ``p<level>`` column per extra
-        quantile level): ounces for every statistic, probabilities in [0, 1].
+        The frame of ``OUTPUT_COLUMNS`` (a row per month shown, one annual row; plus one
+        ``p<level>`` column per extra quantile level): ounces for every statistic,
+        probabilities in [0, 1].
     Raises:
         DataValidationError, UsageError, ModelDeclined: bad input, params or history.
     """
