@@ -15,7 +15,7 @@ from training.backtest import run_backtest
 from training.combination import EQUAL, add_combinations
 from training.loyo import expectation_table, leave_one_year_out
 from training.selection import LOSS_METRICS, choose_procedure
-from training.train import available_models, evidence_years
+from training.train import candidate_names, evidence_years
 
 
 @app.command("backtest")
@@ -39,7 +39,7 @@ def backtest_cmd(
                                f"better: {', '.join(LOSS_METRICS)}."),
 ) -> None:
     """Backtest models at every origin of --years with evidence; write the tables and the pick."""
-    names = split_values(models) or available_models()
+    names = candidate_names(split_values(models))
     for name in names:
         model_class(name)  # unknown names fail here, before any work
     inputs = load_inputs(data, guidance, periods)

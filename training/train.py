@@ -177,6 +177,17 @@ def available_models() -> list[str]:
     return [m for m in model_names() if m not in NOT_CANDIDATES]
 
 
+def candidate_names(models: Sequence[str] | None) -> list[str]:
+    """The models a job backtests: ``models`` (default ``available_models()``) without the
+    equal mixture, which is always a candidate formed from the others' paths."""
+    names = list(models) if models else available_models()
+    if set(names) & set(NOT_CANDIDATES):
+        log.info("%s is formed from the other candidates, not backtested itself",
+                 ", ".join(sorted(set(names) & set(NOT_CANDIDATES))))
+        names = [m for m in names if m not in NOT_CANDIDATES] or available_models()
+    return names
+
+
 def evidence_years(history: pd.DataFrame, periods: pd.DataFrame | None) -> list[int]:
     """Target years a backtest can draw on: every year after the data's first one.
 
@@ -270,7 +281,7 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
     check_tracking(uri)
     data_ = load_training_data(data, periods=periods, guidance=guidance)
     check_consistency(data_.history, data_.periods)
-    names = list(models) if models else available_models()
+    names = candidate_names(models)
     candidates = {m: ModelSpec.for_name(m, (model_params or {}).get(m)) for m in names}
     target_years = list(years) if years else evidence_years(data_.history, data_.periods)
     try:
@@ -477,7 +488,7 @@ def _refit_and_log(spec: ModelSpec, data: TrainingData, workdir: Path, seed: int
     """
     import mlflow
 
-    from training.pyfunc_model import log_forecast_model
+    from training.pyfunc_model import log_forecast_model, periods_to_text
 
     model = spec.build()
     try:
@@ -494,4 +505,6 @@ def _refit_and_log(spec: ModelSpec, data: TrainingData, workdir: Path, seed: int
                         "last_month": str(data.history[TARGET].last_valid_index())}
     mlflow.log_dict(summary, "refit/fitted_summary.json")
     mlflow.log_dict(spec.to_dict(), "refit/spec.json")
-    return log_forecast_model(spec, data.history, workdir)
+    # The input example is a real request: the history with its period totals.
+    return log_forecast_model(spec, data.history, workdir, example_params={
+        "n_paths": 200, "periods": periods_to_text(data.periods)})
