@@ -63,15 +63,22 @@ def load_inputs(data: Path | None, guidance: Path | None = None,
 
 
 def parse_guidance_range(text: str) -> tuple[float, float]:
-    """Parse ``LOW:HIGH`` (oz, e.g. ``88000:92000``) into (low_oz, high_oz)."""
+    """Parse ``LOW:HIGH`` (oz, e.g. ``88000:92000``) into (low_oz, high_oz).
+
+    Both finite, 0 <= LOW <= HIGH, and at most twelve months at the data's largest plausible
+    month (``models.schema.UNIT_ERROR_LIMIT`` oz).
+    """
+    from models.schema import UNIT_ERROR_LIMIT
+
     try:
         low_s, high_s = text.split(":")
         low, high = float(low_s.replace("_", "")), float(high_s.replace("_", ""))
     except ValueError:
         raise UsageError(f"--guidance-range: expected LOW:HIGH in oz (e.g. 88000:92000), "
                          f"got {text!r}") from None
-    if not (0 <= low <= high) or high != high:
-        raise UsageError(f"--guidance-range: expected 0 <= LOW <= HIGH, got {text!r}")
+    if not (0 <= low <= high <= 12 * UNIT_ERROR_LIMIT):
+        raise UsageError(f"--guidance-range: expected finite 0 <= LOW <= HIGH <= "
+                         f"{12 * UNIT_ERROR_LIMIT:,} oz, got {text!r}")
     return low, high
 
 
@@ -102,6 +109,8 @@ def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | N
     Returns:
         DataFrame indexed by ``months`` (None when ``items`` is empty).
     """
+    from models.schema import UNIT_ERROR_LIMIT
+
     if not items:
         return None
     allowed = ("ore_purchased_t", "ore_processed_t", "capacity_tpd")
@@ -113,9 +122,11 @@ def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | N
             number = float(val)
         except ValueError:
             number = float("nan")
-        if not sep or col not in allowed or not (number >= 0):
+        if not sep or col not in allowed or not (0 <= number <= UNIT_ERROR_LIMIT):
             raise UsageError(f"--scenario: expected COLUMN=VALUE with COLUMN one of "
-                             f"{', '.join(allowed)} and VALUE >= 0, got {item!r}")
+                             f"{', '.join(allowed)} and a finite VALUE from 0 to "
+                             f"{UNIT_ERROR_LIMIT:,} (the bounds of the same column in a "
+                             f"file), got {item!r}")
         values[col] = number
     return pd.DataFrame({c: [v] * len(months) for c, v in values.items()}, index=months)
 

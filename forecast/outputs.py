@@ -14,8 +14,10 @@ import pandas as pd
 
 
 def write_json(data: dict[str, Any], path: Path) -> Path:
-    """JSON with keys in the given order, 2-space indent, trailing newline (stable bytes)."""
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Strict JSON (no NaN or Infinity: a non-finite number is a bug, never written) with keys
+    in the given order, 2-space indent, trailing newline (stable bytes)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
     return path
 
 

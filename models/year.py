@@ -6,6 +6,7 @@ months), so months, quarters and the year always agree; interval bounds are neve
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,13 +90,14 @@ def target_year(as_of: pd.Period) -> int:
 
 
 def parse_month(text: str, field: str = "--as-of") -> pd.Period:
-    """Parse ``YYYY-MM`` into a monthly Period, or raise a one-line UsageError."""
-    try:
-        if len(text) != 7 or text[4] != "-":
-            raise ValueError
-        return pd.Period(text, freq="M")
-    except (ValueError, TypeError):
-        raise UsageError(f"{field}: expected a month as YYYY-MM, got {text!r}") from None
+    """Parse ``YYYY-MM`` (month 01-12) into a monthly Period, or raise a one-line UsageError.
+
+    Nothing else is read as a month: ``2017-Q3`` or ``2017-7`` are refused, not guessed.
+    """
+    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text) if isinstance(text, str) else None
+    if match is None or int(match[1]) < 1:
+        raise UsageError(f"{field}: expected a month as YYYY-MM, got {text!r}")
+    return pd.Period(year=int(match[1]), month=int(match[2]), freq="M")
 
 
 def data_span(history: pd.DataFrame, periods: pd.DataFrame | None) -> tuple[pd.Period,
