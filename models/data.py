@@ -92,6 +92,12 @@ def _csv_cells(data: bytes, source: str, columns: str = PRODUCTION_HINT
         line = 0
         for record in reader:
             start, line = line + 1, reader.line_num
+            if line > start and any("\n" in cell or "\r" in cell for cell in record):
+                # A quoted cell over several lines is an unterminated quote in practice: it
+                # would swallow the rows after it. Refused, naming the line it starts on.
+                raise _fail(source, start, "csv", (
+                    f"expected every quoted cell to end on its line, found one running "
+                    f"from line {start} to line {line} (an unterminated quote?)"))
             # spreadsheets export blank lines and rows of bare commas; they carry nothing
             if any(cell.strip() for cell in record):
                 records.append((start, record))

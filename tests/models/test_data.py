@@ -76,9 +76,11 @@ def test_row_numbers_are_file_lines_after_blank_lines(tmp_path):
     only_problem(path, 5, "gold_oz")
 
 
-def test_row_numbers_count_lines_inside_quoted_notes(tmp_path):
+def test_a_quoted_cell_over_several_lines_is_refused_naming_its_first_line(tmp_path):
+    # An unterminated quote in a note would swallow the rows after it: a cell running over
+    # lines is refused, never read as one long note.
     path = write(tmp_path, 'month,gold_oz,note\n2017-01,1,"two\nlines"\n2017-02,-1,\n')
-    only_problem(path, 4, "gold_oz")
+    assert "unterminated quote" in only_problem(path, 2, "csv")
 
 
 # -- month column --------------------------------------------------------------------------
