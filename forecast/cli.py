@@ -98,11 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         print("error: aborted", file=sys.stderr)
         return 130
     except typer.TyperException as exc:
-        # Usage errors (unknown option, missing value): typer's message, exit 2, no traceback.
-        show = getattr(exc, "show", None)
-        if show is None:
+        # Usage errors (unknown option, missing value, out of range): one line, exit 2.
+        message = getattr(exc, "format_message", None)
+        if message is None:
             raise
-        show()
+        command = getattr(getattr(exc, "ctx", None), "command_path", "orecast")
+        print(f"error: {' '.join(message().split())} (see {command} --help)", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2))
     return rv if isinstance(rv, int) else 0
 

@@ -11,6 +11,7 @@ import typer
 
 from forecast.bulk import BulkConfig, read_series, run_bulk, write_result
 from forecast.cli import app
+from forecast.inputs import MAX_PATHS, MAX_SEED
 from models.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,8 @@ def bulk(
     backend: str | None = typer.Option(None, "--backend", help="serial, processes (joblib) "
                                        "or dask; default: dask with --scheduler or "
                                        "--workers > 1, else serial."),
-    n_paths: int = typer.Option(1000, "--n-paths", min=1, help="Sample paths per series."),
-    seed: int = typer.Option(0, "--seed", help="Root seed; each series derives its own."),
+    n_paths: int = typer.Option(1000, "--n-paths", min=1, max=MAX_PATHS, help="Sample paths per series."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Root seed; each series derives its own."),
     chunk_size: int | None = typer.Option(None, "--chunk-size", min=1,
                                           help="Series per work unit (default: automatic)."),
     pooled: bool = typer.Option(True, "--pooled/--no-pooled", help="With auto: also use "

@@ -10,7 +10,15 @@ import typer
 
 from forecast.charts import fan_chart, save_png
 from forecast.cli import app
-from forecast.inputs import load_inputs, parse_guidance_range, parse_scenario
+from forecast.inputs import (
+    MAX_PATHS,
+    MAX_SEED,
+    MAX_YEAR,
+    MIN_YEAR,
+    load_inputs,
+    parse_guidance_range,
+    parse_scenario,
+)
 from forecast.outputs import orecast_version, write_csv, write_dir_atomically, write_json
 from models.errors import UsageError
 from models.summary import annual_summary, monthly_frame, quarterly_frame
@@ -28,7 +36,8 @@ def forecast_cmd(
     data: Path | None = typer.Option(None, "--data", help="Production history (CSV or "
                                      "Parquet); default: the embedded Dynacor dataset, or "
                                      "with --periods alone, none (a quarterly reporter)."),
-    year: int | None = typer.Option(None, "--year", help="Target year (default: as-of's)."),
+    year: int | None = typer.Option(None, "--year", min=MIN_YEAR, max=MAX_YEAR,
+                                    help="Target year (default: as-of's)."),
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file "
                                          "(year, low_oz, high_oz, announced)."),
     guidance_range: str | None = typer.Option(None, "--guidance-range",
@@ -39,8 +48,8 @@ def forecast_cmd(
                               "procedure `orecast train` serves unless a single model wins "
                               "across years: the equal-weight mixture of every model that "
                               "can forecast this history."),
-    n_paths: int = typer.Option(4000, "--n-paths", min=100, help="Simulated paths."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    n_paths: int = typer.Option(4000, "--n-paths", min=100, max=MAX_PATHS, help="Simulated paths."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed."),
     scenario: list[str] = typer.Option([], "--scenario", help="Exogenous scenario for every "
                                        "future month, COLUMN=VALUE (e.g. ore_purchased_t=8500;"
                                        " repeatable). Without it, models that use ore tonnes "

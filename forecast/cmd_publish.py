@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from forecast.cli import app
+from forecast.inputs import MAX_PATHS, MAX_SEED
 from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
 from models.errors import UsageError
 
@@ -49,8 +50,8 @@ def publish_command(
     max_staleness_days: int | None = typer.Option(
         None, "--max-staleness-days", min=0, help="Refuse data whose last month ended more "
         "than N days ago (default: no check)."),
-    n_paths: int = typer.Option(4000, "--n-paths", min=100, help="Simulated paths."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    n_paths: int = typer.Option(4000, "--n-paths", min=100, max=MAX_PATHS, help="Simulated paths."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
                                             "(default MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
     experiment: str = typer.Option(DEFAULT_EXPERIMENT, "--experiment",

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from forecast.cli import app, show_progress
+from forecast.inputs import MAX_PATHS, MAX_SEED
 from forecast.inputs import split_values as _split
 from forecast.inputs import years_option as _years
 from training.selection import LOSS_METRICS
@@ -35,8 +36,8 @@ def train_command(
                                             "(repeat or comma-separate); default all."),
     metric: str = typer.Option("annual_crps", "--metric", help="Selection loss, lower is "
                                f"better: {', '.join(LOSS_METRICS)}."),
-    n_paths: int = typer.Option(1000, "--n-paths", min=1, help="Paths per backtest forecast."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    n_paths: int = typer.Option(1000, "--n-paths", min=1, max=MAX_PATHS, help="Paths per backtest forecast."),
+    seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed."),
     n_jobs: int = typer.Option(1, "--n-jobs", "--jobs", min=1,
                                 help="Backtest worker processes."),
     no_figures: bool = typer.Option(False, "--no-figures", help="Skip the backtest figures."),

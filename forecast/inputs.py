@@ -13,6 +13,12 @@ from models.periods import check_consistency
 
 log = logging.getLogger(__name__)
 
+#: bounds of the numeric options, stated in --help and enforced before any work
+MAX_SEED = 2**32 - 1
+#: paths per forecast: 200,000 paths of 12 months per member stay within a few hundred MiB
+MAX_PATHS = 200_000
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
 
 @dataclass(frozen=True)
 class Inputs:

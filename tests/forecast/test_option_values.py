@@ -62,3 +62,17 @@ def test_the_default_models_mean_is_finite_with_an_unpublished_past_month(tmp_pa
         annual = json.loads(text)
         assert "Infinity" not in text and "NaN" not in text
         assert annual["p05"] <= annual["mean"] <= 2 * annual["p95"]
+
+
+@pytest.mark.parametrize(("option", "value", "bound"), [
+    ("--seed", "-1", "greater than or equal to 0"),
+    ("--year", "0", "greater than or equal to 1900"),
+    ("--year", "99999", "less than or equal to 2200"),
+    ("--n-paths", "1000000000", "less than or equal to 200000"),
+])
+def test_numeric_options_out_of_range_are_one_line_and_exit_2(tmp_path, capsys, option,
+                                                              value, bound):
+    code, err = run(["forecast", "--as-of", "2017-06", option, value, "--out",
+                     str(tmp_path / "o")], capsys)
+    assert code == 2 and len(err) == 1 and option in err[0] and bound in err[0]
+    assert not (tmp_path / "o").exists()
