@@ -367,6 +367,25 @@ def _atomic_write(df: pd.DataFrame, path: Path) -> None:
         raise
 
 
+def output_paths(output: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """The forecast file and the ``failures.csv`` beside it, checked before any work.
+
+    Raises:
+        UsageError: not a .csv/.csv.gz/.parquet name, no such folder, or a name that is the
+            failures file's own (the failures would overwrite the forecasts).
+    """
+    out = Path(output)
+    if not out.name.lower().endswith((".csv", ".csv.gz", ".parquet", ".pq")):
+        raise UsageError(f"--output: expected a .csv, .csv.gz or .parquet file, found {out}")
+    if not out.parent.is_dir():
+        raise UsageError(f"--output: folder {out.parent} does not exist")
+    failures = out.parent / "failures.csv"
+    if out.name == failures.name:
+        raise UsageError(f"--output: {out} is the name of the failures file written beside "
+                         f"the forecasts; expected another name")
+    return out, failures
+
+
 def write_result(result: BulkResult, output: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write forecasts to ``output`` (.csv, .csv.gz, .parquet) and ``failures.csv`` beside it.
 
@@ -377,12 +396,7 @@ def write_result(result: BulkResult, output: str | os.PathLike[str]) -> tuple[Pa
     Returns:
         The two paths written.
     """
-    out = Path(output)
-    if not out.name.lower().endswith((".csv", ".csv.gz", ".parquet", ".pq")):
-        raise UsageError(f"--output: expected a .csv, .csv.gz or .parquet file, found {out}")
-    if not out.parent.is_dir():
-        raise UsageError(f"--output: folder {out.parent} does not exist")
-    failures = out.parent / "failures.csv"
+    out, failures = output_paths(output)
     for target in (out, failures):
         # Temporary files of an earlier run killed while writing this same output.
         for stale in out.parent.glob(f".{target.name}.*.tmp"):

@@ -19,6 +19,8 @@ from models.errors import DataValidationError
 log = logging.getLogger(__name__)
 
 REQUIRED = ("series_id", "timestamp", "value")
+#: names orecast gives its own columns when it turns a series into a production history
+RESERVED = ("month", "gold_oz")
 _MAX_PROBLEMS = 20
 
 
@@ -105,6 +107,13 @@ def read_series(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]:
     if missing:
         raise DataValidationError([_problem(source, header, c, "expected a column named "
                                             f"{c!r}, found none") for c in missing])
+    reserved = [c for c in RESERVED if c in raw.columns]
+    if reserved:
+        # An exogenous column under one of these names would replace the month or the
+        # target of every series.
+        raise DataValidationError([_problem(source, header, c, (
+            f"expected no column named {c!r}: orecast uses it for the series' "
+            f"{'month' if c == 'month' else 'value'}; rename it")) for c in reserved])
     if not is_parquet:
         blank = (raw.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1)
         raw = raw.loc[~blank]

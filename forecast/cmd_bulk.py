@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from forecast.bulk import BulkConfig, read_series, run_bulk, write_result
+from forecast.bulk import BulkConfig, output_paths, read_series, run_bulk, write_result
 from forecast.cli import app
 from forecast.inputs import MAX_PATHS, MAX_SEED
 from models.errors import UsageError
@@ -73,6 +73,7 @@ def bulk(
         raise UsageError("--scheduler: only with --backend dask")
     if backend == "dask" and not log.isEnabledFor(logging.DEBUG):
         _quiet_dask()
+    output_paths(output)  # a name that cannot be written is refused before any work
     frame, exog = read_series(input)
     n_series = int(frame["series_id"].nunique())
     config = BulkConfig(horizon=horizon, model=model, season_length=season_length,

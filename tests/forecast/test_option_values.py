@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -76,3 +77,21 @@ def test_numeric_options_out_of_range_are_one_line_and_exit_2(tmp_path, capsys, 
                      str(tmp_path / "o")], capsys)
     assert code == 2 and len(err) == 1 and option in err[0] and bound in err[0]
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("column", ["gold_oz", "month"])
+def test_a_bulk_column_under_a_reserved_name_is_refused(tmp_path, capsys, column):
+    data = tmp_path / "s.csv"
+    pd.DataFrame({"series_id": ["a"] * 3, "timestamp": ["2017-01", "2017-02", "2017-03"],
+                  "value": [1.0, 2.0, 3.0], column: [1, 2, 3]}).to_csv(data, index=False)
+    code, err = run(["bulk", "--input", str(data), "--horizon", "3", "--output",
+                     str(tmp_path / "fc.csv")], capsys)
+    assert code == 2 and err[0].startswith(f"error: {data}:1: {column}: expected no column")
+    assert not (tmp_path / "fc.csv").exists()
+
+
+def test_a_bulk_output_named_like_the_failures_file_is_refused(tmp_path, capsys):
+    sample = Path(__file__).resolve().parents[2] / "docs" / "examples" / "bulk.csv"
+    code, err = run(["bulk", "--input", str(sample), "--horizon", "3",
+                     "--output", str(tmp_path / "failures.csv")], capsys)
+    assert code == 2 and len(err) == 1 and "name of the failures file" in err[0]
