@@ -35,7 +35,8 @@ Anchors = dict[int, dict[int, float]]
 
 
 def latest_rows(periods: pd.DataFrame | None, metric: str = PRODUCED) -> pd.DataFrame:
-    """Rows of ``metric``, one per (start, end) span: the latest release of each span."""
+    """Rows of ``metric``, one per (start, end) span: the latest release of each span, with
+    its parsed ``released_at`` (NaT when undated)."""
     return _releases(periods, metric)[0]
 
 
@@ -43,19 +44,19 @@ def _releases(periods: pd.DataFrame | None, metric: str = PRODUCED
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the latest release of each span of ``metric``, the earlier releases it replaced)."""
     if periods is None or periods.empty:
-        empty = pd.DataFrame(columns=["start", "end", "value"])
+        empty = pd.DataFrame(columns=["start", "end", "value", "released_at"])
         return empty, empty
     rows = periods.loc[periods["metric"] == metric].copy()
+    # Parsed once here; the spans read it (``released_at``, NaT when undated).
     if "release_date" in rows.columns:
-        rows["_released"] = pd.to_datetime(rows["release_date"].astype(str), format="ISO8601",
-                                           errors="coerce")
+        rows["released_at"] = pd.to_datetime(rows["release_date"].astype(str),
+                                             format="ISO8601", errors="coerce")
     else:
-        rows["_released"] = pd.NaT
-    rows = rows.sort_values("_released", kind="stable", na_position="first")
+        rows["released_at"] = pd.NaT
+    rows = rows.sort_values("released_at", kind="stable", na_position="first")
     kept = rows.drop_duplicates(["start", "end"], keep="last")
     superseded = rows.loc[~rows.index.isin(kept.index)]
-    return (kept.drop(columns="_released").sort_values(["start", "end"], kind="stable"),
-            superseded)
+    return kept.sort_values(["start", "end"], kind="stable"), superseded
 
 
 def _log_restatements(periods: pd.DataFrame | None) -> None:
@@ -129,10 +130,8 @@ def _spans(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> list[S
     for p in prod.itertuples():
         if p.start.year != p.end.year or not np.isfinite(p.value):
             continue
-        released = pd.to_datetime(str(getattr(p, "release_date", "")), format="ISO8601",
-                                  errors="coerce")
         out.append(Span(p.start.year, p.start.month - 1, p.end.month, float(p.value),
-                        str(getattr(p, "period", f"{p.start}..{p.end}")), released,
+                        str(getattr(p, "period", f"{p.start}..{p.end}")), p.released_at,
                         int(getattr(p, "line", 0) or 0), False))
     return out
 

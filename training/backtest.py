@@ -374,7 +374,7 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
         bar.close()
     log_declines(rows)
     rows += [_guidance_row(guidance, o, ev, actuals[target_year(o)]) for o, ev in origins]
-    per_origin = _frame(rows)
+    per_origin = per_origin_frame(rows)
     return BacktestResult(per_origin=per_origin, summary=summarise(per_origin),
                           skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS),
                           forecasts=forecasts)
@@ -394,7 +394,8 @@ def log_declines(rows: Sequence[Mapping[str, Any]]) -> None:
                  declined[0]["as_of"], declined[0]["reason"][:200])
 
 
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def per_origin_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per-origin rows as the typed ``PER_ORIGIN_COLUMNS`` frame."""
     df = pd.DataFrame(rows, columns=PER_ORIGIN_COLUMNS)
     df["year"] = df["year"].astype(int)
     df["months_known"] = df["months_known"].astype(int)

@@ -28,8 +28,8 @@ from models.year import YearForecast
 from training.backtest import (
     GUIDANCE,
     BacktestResult,
-    _frame,
     origin_row,
+    per_origin_frame,
     score_paths,
     summarise,
 )
@@ -125,7 +125,7 @@ def mixture_rows(result: BacktestResult, name: str, history: pd.DataFrame, month
 def with_rows(result: BacktestResult, rows: list[dict],
               forecasts: Mapping[tuple[str, str], YearForecast]) -> BacktestResult:
     """A backtest result with ``rows`` (and their forecasts) added; summary recomputed."""
-    per_origin = pd.concat([result.per_origin, _frame(rows)], ignore_index=True)
+    per_origin = pd.concat([result.per_origin, per_origin_frame(rows)], ignore_index=True)
     return BacktestResult(per_origin=per_origin, summary=summarise(per_origin),
                           skipped=result.skipped,
                           forecasts={**result.forecasts, **forecasts})

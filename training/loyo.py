@@ -14,7 +14,7 @@ import logging
 
 import pandas as pd
 
-from training.backtest import GUIDANCE, BacktestResult, _frame, summarise
+from training.backtest import GUIDANCE, BacktestResult, per_origin_frame, summarise
 from training.combination import EQUAL, SKILL, mixture_rows, skill_weights, with_rows
 from training.selection import choose_procedure
 
@@ -60,7 +60,7 @@ def leave_one_year_out(result: BacktestResult, history: pd.DataFrame, monthly_h:
         if pick == SKILL:
             held, _ = mixture_rows(_subset(result, base & (po["year"] == year)), SKILL,
                                    history, monthly_h, weights)
-            held = _frame(held)
+            held = per_origin_frame(held)
         else:
             held = po.loc[(po["model"] == pick) & (po["year"] == year)].copy()
         held["model"] = PROCEDURE
