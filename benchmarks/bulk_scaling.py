@@ -1,6 +1,6 @@
 """Bulk forecasting throughput: series per second by workers, number of series and length.
 
-Simulated plants from the calibrated simulator (``models.simulate.simulate_portfolio``),
+Simulated plants from the calibrated simulator (``models.simulator.plant.simulate_portfolio``),
 forecast 12 months ahead through the bulk engine (``forecast.bulk.run_bulk``). Prints one
 table: model, series, months per series, backend and workers, wall seconds, CPU seconds
 (worker processes included), series per second and peak resident memory (all processes).
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from resources import ResourceMonitor  # noqa: E402
 
 from forecast.bulk import BulkConfig, run_bulk  # noqa: E402
-from models.simulate import simulate_portfolio  # noqa: E402
+from models.simulator.plant import simulate_portfolio  # noqa: E402
 
 
 def portfolio(n_series: int, months: int, seed: int):

@@ -7,7 +7,7 @@ known) and record whether the 50/80/90% intervals of the annual total contain th
     .venv/bin/python benchmarks/calibration.py --plant-years 200 --models share_runrate ets
 
 ``--published`` gives every plant the reference plant's publication pattern first
-(``models.reporting.as_published``: six quarterly-only years with period totals, a
+(``models.simulator.reporting.as_published``: six quarterly-only years with period totals, a
 four-month gap), as the calibration test does.
 """
 
@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from models.errors import ModelDeclined
-from models.reporting import as_published
-from models.simulate import simulate_plant
-from models.year import forecast_year
+from models.core.errors import ModelDeclined
+from models.core.year import forecast_year
+from models.simulator.plant import simulate_plant
+from models.simulator.reporting import as_published
 from models.zoo import make_model
 
 LEVELS = (0.5, 0.8, 0.9)

@@ -1,6 +1,6 @@
 """Load on one machine: bulk forecasting of 20,000 series, then 50 plants published in a row.
 
-Part 1 simulates 20,000 plants of 120 months (``models.simulate.simulate_portfolio``),
+Part 1 simulates 20,000 plants of 120 months (``models.simulator.plant.simulate_portfolio``),
 writes them in the long format and runs the bulk engine on them as ``orecast bulk`` does
 (``read_series``, ``run_bulk`` on 2 joblib worker processes, ``write_result``), Theta-SES,
 12 months ahead. It prints wall and CPU seconds (workers included), the peak resident memory
@@ -44,7 +44,7 @@ def rss_mib() -> float:
 def bulk_part(n_series: int, workers: int, n_paths: int, work: Path) -> bool:
     """Bulk forecast ``n_series`` simulated plants; print the figures. True when complete."""
     from forecast.bulk import BulkConfig, read_series, run_bulk, write_result
-    from models.simulate import simulate_portfolio
+    from models.simulator.plant import simulate_portfolio
 
     src = work / "portfolio.csv"
     simulate_portfolio(n_series, 120, seed=2024)[["series_id", "timestamp", "value"]].to_csv(
@@ -89,7 +89,7 @@ def register_champion(uri: str, work: Path) -> str:
     """Train once on a small synthetic plant and register ``orecast`` version 1 as champion."""
     import mlflow
 
-    from models.simulate import simulate_plant
+    from models.simulator.plant import simulate_plant
     from training.tracking import tracking_uri
     from training.train import train
 
@@ -107,7 +107,7 @@ def register_champion(uri: str, work: Path) -> str:
 def publish_part(n_plants: int, n_paths: int, max_growth_mib: float, work: Path) -> bool:
     """Publish ``n_plants`` plants in a row in this process; print RSS. True when all good."""
     from forecast.publish import PublishRequest, publish, read_manifest
-    from models.simulate import simulate_plant
+    from models.simulator.plant import simulate_plant
 
     uri = f"sqlite:///{work / 'mlflow.db'}"
     os.environ["MLFLOW_TRACKING_URI"] = uri

@@ -5,7 +5,7 @@ How a change to the ``auto`` rule is judged without the test period: for each or
 scored; 54: the 18 months before those, scoring only series with at least 48 months before
 the origin), every member is fitted through the bulk engine, the pooled model on the
 panel, and ``auto`` is composed as in a bulk job (``(1 - w) x`` members' mean ``+ w x``
-pooled, ``w = models.auto.POOLED_WEIGHT``) with the base members and with the candidate
+pooled, ``w = models.zoo.auto.POOLED_WEIGHT``) with the base members and with the candidate
 added. Printed per origin: sMAPE and MASE of both, the mean difference, and the share of
 2,000 paired bootstrap resamples of the series in which the candidate is better.
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from m3_monthly import H, load_origin, per_series, run_model  # noqa: E402
 
 from forecast.bulk import BulkConfig, pooled_points  # noqa: E402
-from models.auto import POOLED_WEIGHT  # noqa: E402
+from models.zoo.auto import POOLED_WEIGHT  # noqa: E402
 
 BASE = ("theta_ses", "damped", "ets", "theta", "dotm")
 #: origin (months before the end) -> fewest months before it for a series to be scored

@@ -2,9 +2,9 @@
 
 A mixture of members whose centres disagree is wider than its own errors (the linear pool
 is overdispersed: Hora 2004; Ranjan & Gneiting 2010): on the reference plant's real years
-its 80% intervals covered 91% of the held-out totals. ``models.ensemble`` therefore scales
+its 80% intervals covered 91% of the held-out totals. ``models.zoo.ensemble`` therefore scales
 each mixture's paths about their mean by a factor ``spread``. This script measures the
-factor on simulated plants published like the reference plant (``models.reporting``),
+factor on simulated plants published like the reference plant (``models.simulator.reporting``),
 seeds 10000 onward (the calibration test in tests/ uses seeds 0-199): for each plant-year
 the smallest factor at which the 80% (and 50%) interval still covers the true total; the
 80th (50th) percentile of those is the factor that gives 80% (50%) coverage. The two are
@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from models.reporting import as_published
-from models.simulate import simulate_plant
-from models.year import forecast_year
+from models.core.year import forecast_year
+from models.simulator.plant import simulate_plant
+from models.simulator.reporting import as_published
 from models.zoo import make_model
 
 FIRST_SEED = 10_000

@@ -5,7 +5,7 @@ its published gold totals kept (quarters, halves, year-to-date, years). 2015, 20
 2017 are forecast at Q1, H1 and 9M by the default procedure and scored against the actual
 totals, next to the same origins with the monthly figures and next to the guidance in
 force. Part 2, simulated plants: ``--plant-years`` plants (seeds 0..N-1, 300 tpd, 2010-2018)
-published as quarterly reporters (``models.reporting.as_quarterly_reporter``: quarters,
+published as quarterly reporters (``models.simulator.reporting.as_quarterly_reporter``: quarters,
 year-to-date totals at May and November, restatements a year later) and, the same plants,
 with every month's figure; 2018 forecast from December 2017, March, June or September
 (seed mod 4). Ore tonnes are left out of both, so the difference is the reporting alone.
@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from models.datasets import dynacor
-from models.periods import PRODUCED, months_frame
-from models.reporting import as_quarterly_reporter
-from models.simulate import simulate_plant
-from models.year import forecast_year, guidance_in_force
+from models.core.year import forecast_year, guidance_in_force
+from models.data.datasets import dynacor
+from models.data.periods import PRODUCED, months_frame
+from models.simulator.plant import simulate_plant
+from models.simulator.reporting import as_quarterly_reporter
 from models.zoo import make_model
 
 QUARTER_END_MONTHS = (0, 3, 6, 9)

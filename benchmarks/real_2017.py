@@ -16,7 +16,7 @@ import time
 
 import pandas as pd
 
-from models.datasets import dynacor
+from models.data.datasets import dynacor
 from training.backtest import run_backtest
 from training.combination import EQUAL, SKILL, add_combinations
 from training.selection import choose_procedure

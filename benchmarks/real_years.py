@@ -20,7 +20,7 @@ import time
 
 import pandas as pd
 
-from models.datasets import dynacor
+from models.data.datasets import dynacor
 from training.backtest import GUIDANCE, QUARTER_ENDS, run_backtest
 from training.combination import EQUAL, SKILL, add_combinations
 from training.loyo import PROCEDURE, expectation_table, leave_one_year_out

@@ -2,7 +2,7 @@
 
 Simulates many 10-year plants at a constant 300 tpd and prints the distribution of annual
 output and of the Q1 share of each year, next to the real facts in
-models/datasets/dynacor/README.md. Run: ``.venv/bin/python benchmarks/simulator_calibration.py``.
+models/data/datasets/dynacor/README.md. Run: ``.venv/bin/python benchmarks/simulator_calibration.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 from tqdm import tqdm
 
-from models.simulate import simulate_plant
+from models.simulator.plant import simulate_plant
 
 #: Dynacor annual gold output, oz (README.md); 2012-2017 at ~250-300 tpd
 REAL_ANNUAL_OZ = {2012: 61_274, 2013: 76_883, 2014: 68_923, 2015: 67_604, 2016: 73_476,
@@ -70,7 +70,7 @@ def main() -> None:
     print(f"share of Q1 shares in 17-26 %:        {in_q1:.1%}")
     print(f"share of annual totals in 65-95k oz:  {in_band:.1%}")
     print()
-    print("real Dynacor (models/datasets/dynacor/README.md):")
+    print("real Dynacor (models/data/datasets/dynacor/README.md):")
     print("  annual oz 2012-2017 at ~250-300 tpd: "
           + ", ".join(f"{y} {v:,}" for y, v in REAL_ANNUAL_OZ.items()))
     q1 = np.array(list(REAL_Q1_SHARE_PCT.values()))

@@ -1,6 +1,6 @@
 """Soak: 120 consecutive as-of months of one plant published into one ROOT, every one checked.
 
-A synthetic 300 tpd plant of 12 years (2006-01..2017-12, ``models.simulate.simulate_plant``)
+A synthetic 300 tpd plant of 12 years (2006-01..2017-12, ``models.simulator.plant.simulate_plant``)
 is written to a production file; a champion (``seasonal_naive`` or ``share_runrate``,
 backtested on 2009) is registered once in a sqlite MLflow store; then the monthly job is
 run for each as-of month from 2008-01 to 2017-12, in order, into the same ROOT, as
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from forecast.publish import PublishRequest, publish
-    from models.simulate import simulate_plant
+    from models.simulator.plant import simulate_plant
 
     tmp = None
     if args.keep is None:

@@ -14,9 +14,9 @@ paths. A series whose model fails gets a fallback (seasonal naive, or naive when
 cannot be fitted) and a row in ``failures.csv`` next to the output.
 
 With ``auto`` (the default) and at least 100 series long enough, a pooled model
-(``models.pooled``) is first fitted on windows of every series of the job, in this process,
+(``models.zoo.pooled``) is first fitted on windows of every series of the job, in this process,
 and each series' point forecast becomes 2/3 its members' mean + 1/3 the pooled forecast
-(``models.auto``). A series' forecast then depends on the other series of the job: the same
+(``models.zoo.auto``). A series' forecast then depends on the other series of the job: the same
 file gives the same output, a different set of series may move it. ``pooled=False``
 (``orecast bulk --no-pooled``) forecasts every series from its own history alone.
 
@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 
 from forecast.bulk_input import REQUIRED, read_series  # noqa: F401  (re-exported)
-from models.base import TARGET, ForecastModel
-from models.errors import OutputWriteError, UsageError
-from models.pipeline import history_for
+from models.core.base import TARGET, ForecastModel
+from models.core.errors import OutputWriteError, UsageError
+from models.core.pipeline import history_for
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ def make_bulk_model(config: BulkConfig, pooled_point: np.ndarray | None = None
     Raises:
         UsageError: unknown model name.
     """
-    from models.auto import Auto
     from models.zoo import make_model, model_class
+    from models.zoo.auto import Auto
 
     params = dict(config.model_params)
     if pooled_point is not None and model_class(config.model) is Auto:
@@ -140,8 +140,8 @@ def point_and_paths(model: ForecastModel, horizon: int, n_paths: int,
 
 def _fallback(history: pd.DataFrame, config: BulkConfig, seed: int
               ) -> tuple[str, np.ndarray, np.ndarray]:
-    from models.naive import Naive
-    from models.seasonal_naive import SeasonalNaive
+    from models.zoo.naive import Naive
+    from models.zoo.seasonal_naive import SeasonalNaive
 
     last_error: Exception | None = None
     for model in (SeasonalNaive(season_length=config.season_length), Naive()):
@@ -220,11 +220,11 @@ def pooled_points(frame: pd.DataFrame, config: BulkConfig) -> dict[str, np.ndarr
 
     Empty unless ``config.model`` is ``auto`` and ``config.pooled``; empty too, with the
     reason logged, when fewer than ``config.pooled_min_series`` series are long enough. A
-    series the model cannot describe (see ``models.pooled.describe``) has no entry and
+    series the model cannot describe (see ``models.zoo.pooled.describe``) has no entry and
     keeps the members' combination alone.
     """
-    from models.errors import ModelDeclined
-    from models.pooled import PooledWindows
+    from models.core.errors import ModelDeclined
+    from models.zoo.pooled import PooledWindows
 
     if config.model != "auto" or not config.pooled:
         return {}

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.errors import DataValidationError
+from models.core.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 
-from models.paths import quantiles  # noqa: E402
-from models.year import YearForecast  # noqa: E402
+from models.core.paths import quantiles  # noqa: E402
+from models.core.year import YearForecast  # noqa: E402
 
 _PNG_METADATA = {"Software": None}
 

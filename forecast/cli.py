@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from models.errors import DataValidationError, OrecastError
+from models.core.errors import DataValidationError, OrecastError
 
 #: problems printed for one bad file before the rest are counted
 MAX_PROBLEMS_SHOWN = 50

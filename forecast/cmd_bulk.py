@@ -12,7 +12,7 @@ import typer
 from forecast.bulk import BulkConfig, output_paths, read_series, run_bulk, write_result
 from forecast.cli import app
 from forecast.inputs import MAX_PATHS, MAX_SEED
-from models.errors import UsageError
+from models.core.errors import UsageError
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from forecast.inputs import (
     parse_scenario,
 )
 from forecast.outputs import orecast_version, write_csv, write_dir_atomically, write_json
-from models.errors import UsageError
-from models.summary import annual_summary, monthly_frame, quarterly_frame
-from models.year import forecast_year, guidance_in_force, parse_month, target_year
+from models.core.errors import UsageError
+from models.core.summary import annual_summary, monthly_frame, quarterly_frame
+from models.core.year import forecast_year, guidance_in_force, parse_month, target_year
 from models.zoo import make_model
 
 log = logging.getLogger(__name__)

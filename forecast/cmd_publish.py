@@ -16,7 +16,7 @@ import typer
 from forecast.cli import app
 from forecast.inputs import MAX_PATHS, MAX_SEED
 from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
-from models.errors import UsageError
+from models.core.errors import UsageError
 
 
 def _today(text: str | None) -> date | None:

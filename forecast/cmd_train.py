@@ -45,7 +45,7 @@ def train_command(
                                             "(default MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
 ) -> None:
     """Backtest the zoo, select a model, log it to MLflow and register it (champion/challenger)."""
-    from models.data import load_guidance, load_periods
+    from models.data.tables import load_guidance, load_periods
     from training.train import train
 
     periods, guidance = _given(periods), _given(guidance)

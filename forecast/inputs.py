@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.errors import UsageError
-from models.periods import check_consistency
+from models.core.errors import UsageError
+from models.data.periods import check_consistency
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,16 @@ def load_inputs(data: Path | None, guidance: Path | None = None,
     With the embedded dataset, its own guidance and period totals are used unless files are
     given. With ``periods`` and no ``data``, the period totals are the plant: a quarterly
     reporter with no monthly figures. Raises DataValidationError on bad files and on
-    figures for the same months that disagree (``models.periods.check_consistency``).
+    figures for the same months that disagree (``models.data.periods.check_consistency``).
     """
-    from models.data import load_guidance, load_periods, load_production
-    from models.periods import months_frame
+    from models.data.periods import months_frame
+    from models.data.tables import load_guidance, load_periods, load_production
 
     if data is None and periods is not None:
         per = load_periods(periods)
         history, guid, label = months_frame(per), None, str(periods)
     elif data is None:
-        from models.datasets import dynacor
+        from models.data.datasets import dynacor
 
         ds = dynacor()
         history, per, guid, label = ds.monthly, ds.periods, ds.guidance, ds.name
@@ -72,9 +72,9 @@ def parse_guidance_range(text: str) -> tuple[float, float]:
     """Parse ``LOW:HIGH`` (oz, e.g. ``88000:92000``) into (low_oz, high_oz).
 
     Both finite, 0 <= LOW <= HIGH, and at most twelve months at the data's largest plausible
-    month (``models.schema.UNIT_ERROR_LIMIT`` oz).
+    month (``models.data.schema.UNIT_ERROR_LIMIT`` oz).
     """
-    from models.schema import UNIT_ERROR_LIMIT
+    from models.data.schema import UNIT_ERROR_LIMIT
 
     try:
         low_s, high_s = text.split(":")
@@ -92,7 +92,7 @@ def last_reported_month(history: pd.DataFrame,
                         periods: pd.DataFrame | None = None) -> pd.Period:
     """The default as-of: the last month with a gold_oz figure, or the last month a
     published gold total covers when that is later (a quarterly reporter)."""
-    from models.periods import PRODUCED
+    from models.data.periods import PRODUCED
 
     idx = history["gold_oz"].last_valid_index()
     if periods is not None and not periods.empty:
@@ -115,7 +115,7 @@ def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | N
     Returns:
         DataFrame indexed by ``months`` (None when ``items`` is empty).
     """
-    from models.schema import UNIT_ERROR_LIMIT
+    from models.data.schema import UNIT_ERROR_LIMIT
 
     if not items:
         return None

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.errors import ModelUnavailableError
+from models.core.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
 

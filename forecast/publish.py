@@ -61,7 +61,7 @@ from forecast.publish_fs import (  # noqa: F401  (re-exported: tests and tools u
     superseded_name,
     update_latest,
 )
-from models.errors import (
+from models.core.errors import (
     DataValidationError,
     ModelUnavailableError,
     OrecastError,
@@ -70,7 +70,7 @@ from models.errors import (
     TrackingUnavailableError,
     UsageError,
 )
-from models.year import target_year
+from models.core.year import target_year
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +239,8 @@ def _served_agrees(served: Any, monthly: Any, annual: dict[str, Any]) -> str | N
 def _compute(req: PublishRequest, job: JobLog) -> _Computed:
     from forecast.inputs import last_reported_month, load_inputs
     from forecast.report import lead_sentence
-    from models.summary import annual_summary, monthly_frame
-    from models.year import forecast_year, guidance_in_force, parse_month
+    from models.core.summary import annual_summary, monthly_frame
+    from models.core.year import forecast_year, guidance_in_force, parse_month
     from training.pyfunc_model import history_from_input, periods_to_text
     from training.tracking import data_digest, history_to_input
 
@@ -306,7 +306,7 @@ def _write_files(c: _Computed, stage: Path) -> dict[str, Any]:
     from forecast.charts import fan_chart, guidance_chart, save_png
     from forecast.outputs import write_csv, write_json
     from forecast.report import ReportInputs, render_report
-    from models.summary import monthly_frame, quarterly_frame
+    from models.core.summary import monthly_frame, quarterly_frame
 
     monthly, quarterly = monthly_frame(c.yf), quarterly_frame(c.yf)
     writers = {

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from forecast.joblog import JobLog
-from models.errors import PublishConflictError
+from models.core.errors import PublishConflictError
 
 #: files of a publication, in the order they are written (the manifest last)
 FILES = ("monthly.csv", "quarterly.csv", "annual.json", "fan_chart.png", "guidance_chart.png",

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
-from models.base import TARGET
-from models.data import load_production
-from models.datasets import dynacor
-from models.schema import OPTIONAL_COLUMNS
+from models.core.base import TARGET
+from models.data.datasets import dynacor
+from models.data.schema import OPTIONAL_COLUMNS
+from models.data.tables import load_production
 
 
 def month_ranges(months: pd.PeriodIndex) -> list[str]:

@@ -15,7 +15,7 @@ os.environ.pop("MLFLOW_TRACKING_URI", None)
 @pytest.fixture(scope="session")
 def dynacor():
     """The embedded Dynacor dataset (real monthly figures 2016-2017, periods, guidance)."""
-    from models.datasets import dynacor as load
+    from models.data.datasets import dynacor as load
 
     return load()
 
@@ -23,6 +23,6 @@ def dynacor():
 @pytest.fixture(scope="session")
 def plant():
     """A synthetic 300 tpd plant, 10 years of months from 2010-01 (seed 7)."""
-    from models.simulate import simulate_plant
+    from models.simulator.plant import simulate_plant
 
     return simulate_plant(120, seed=7)

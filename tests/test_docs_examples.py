@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.data import load_guidance, load_periods, load_production
+from models.data.tables import load_guidance, load_periods, load_production
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 

@@ -6,7 +6,7 @@ November of Y (11 months known). An origin is used wherever the year's cumulativ
 that month end was known then: from every month's own figure (evidence ``monthly``) or from
 the period totals published by then (``periods``: quarters, halves, year-to-date), and the
 year's total is known (12 months or a published total). At each origin the model is refitted
-on what was known at the origin only (``models.year.forecast_year``: months, or quarterly
+on what was known at the origin only (``models.core.year.forecast_year``: months, or quarterly
 totals for members that can read them), the rest of Y is simulated, and the annual total's
 distribution is scored against the actual total. The next ``monthly_h`` months (capped at the end of Y) are scored
 month by month. The guidance in force at each origin is scored the same way next to the
@@ -30,10 +30,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from models.base import TARGET
-from models.errors import DataValidationError, ModelDeclined
-from models.periods import annual_totals
-from models.year import (
+from models.core.base import TARGET
+from models.core.errors import DataValidationError, ModelDeclined
+from models.core.year import (
     YearForecast,
     data_span,
     forecast_year,
@@ -41,6 +40,7 @@ from models.year import (
     known_year_to_date,
     target_year,
 )
+from models.data.periods import annual_totals
 from models.zoo import make_model
 from training import metrics
 
@@ -324,7 +324,7 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
         periods: period totals passed to models that read them (cut at each origin).
         guidance: ``year, low_oz, high_oz, announced``; scored as model ``"guidance"``.
         annual_actuals: {year: total oz} for years whose monthly figures have gaps (see
-            ``models.periods.annual_totals``, which the backtest applies itself to its
+            ``models.data.periods.annual_totals``, which the backtest applies itself to its
             history and periods); all 12 monthly actuals take precedence.
         n_paths: sample paths per forecast.
         seed: base seed; each task's seed is ``task_seed(seed, model, origin)``.

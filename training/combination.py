@@ -1,6 +1,6 @@
 """Combinations scored from the members' own backtest paths: the equal and the skill mixture.
 
-A mixture of members (``models.ensemble``, method ``weighted``) draws each path from one
+A mixture of members (``models.zoo.ensemble``, method ``weighted``) draws each path from one
 member, members in proportion to their weights, and leaves out the members that decline at
 an origin (the others' weights renormalised). Its backtest row at an origin is therefore
 formed from the members' paths at that origin, as they were scored, instead of refitting
@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from models.ensemble import SPREAD, mixture_counts, spread_paths
-from models.year import YearForecast
+from models.core.year import YearForecast
+from models.zoo.ensemble import SPREAD, mixture_counts, spread_paths
 from training.backtest import (
     GUIDANCE,
     BacktestResult,
@@ -54,10 +54,10 @@ def mixture_forecast(members: Sequence[YearForecast], weights: Sequence[float],
         members: YearForecasts of one origin, each with month_paths (n_paths, 12) oz.
         weights: one weight >= 0 per member (renormalised).
         name: model name of the result.
-        spread: factor on the deviations from the mean path, as ``models.ensemble``.
+        spread: factor on the deviations from the mean path, as ``models.zoo.ensemble``.
     Returns:
         YearForecast whose paths are the first ``count`` paths of each member
-        (``models.ensemble.mixture_counts``), moved by ``spread``; ``members`` names those
+        (``models.zoo.ensemble.mixture_counts``), moved by ``spread``; ``members`` names those
         with a share.
     """
     w = np.asarray(weights, dtype=float)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models._seasonal import mean_abs_difference
+from models.kernels.seasonal import mean_abs_difference
 
 #: quantile levels of the default pinball loss: 0.05, 0.10, ..., 0.95
 PINBALL_LEVELS: tuple[float, ...] = tuple(np.round(np.arange(1, 20) / 20, 2).tolist())

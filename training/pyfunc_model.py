@@ -21,14 +21,14 @@ unit`` as ``orecast forecast --periods`` reads; empty = none).
 
 Output: one frame: a ``section == "month"`` row per month with a figure of its own or a
 forecast (12 for a plant that publishes every month; ``period`` YYYY-MM, ``kind``
-actual|forecast, ``mean, p10, p50, p90`` oz, exactly ``models.summary.monthly_frame``) and
+actual|forecast, ``mean, p10, p50, p90`` oz, exactly ``models.core.summary.monthly_frame``) and
 one ``section == "annual"`` row (``period`` YYYY) carrying every field of
-``models.summary.annual_summary`` as columns. Annual-only fields are NaN / None on month
+``models.core.summary.annual_summary`` as columns. Annual-only fields are NaN / None on month
 rows; provenance columns (``year, as_of, model, model_version, data_sha256,
 orecast_version``) are repeated on every row.
 
 At predict time the spec is fitted on the history given, cut at ``as_of``, exactly as the
-backtest fitted it at each origin (``models.year.forecast_year``).
+backtest fitted it at each origin (``models.core.year.forecast_year``).
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from models.errors import DataValidationError, UsageError
-from models.paths import quantiles as path_quantiles
-from models.periods import check_consistency, months_frame
-from models.summary import ANNUAL_KEYS, annual_summary, monthly_frame
-from models.year import forecast_year, parse_month
+from models.core.errors import DataValidationError, UsageError
+from models.core.paths import quantiles as path_quantiles
+from models.core.summary import ANNUAL_KEYS, annual_summary, monthly_frame
+from models.core.year import forecast_year, parse_month
+from models.data.periods import check_consistency, months_frame
 from training.spec import ModelSpec
 
 #: artifact key of the logged model
@@ -70,7 +70,7 @@ def history_from_input(frame: pd.DataFrame, source: str = INPUT_SOURCE
     """Validate a flat production table into the production frame, and its digest.
 
     The table is written as CSV and validated like a production file
-    (``models.data.production_from_table``), so a bad row reads ``<model input>:<row>: ...``.
+    (``models.data.tables.production_from_table``), so a bad row reads ``<model input>:<row>: ...``.
 
     Args:
         frame: ``month`` (YYYY-MM strings) + ``gold_oz`` (oz) + optional contract columns.
@@ -80,7 +80,7 @@ def history_from_input(frame: pd.DataFrame, source: str = INPUT_SOURCE
     Raises:
         DataValidationError: missing columns, bad months, negative ounces, gaps, ...
     """
-    from models.data import production_from_table, table_from_bytes
+    from models.data.tables import production_from_table, table_from_bytes
 
     if not isinstance(frame, pd.DataFrame):
         raise DataValidationError(f"{source}:0: input: expected a table with columns month, "
@@ -130,7 +130,7 @@ def periods_from_text(text: str, source: str = "<periods param>") -> pd.DataFram
     """
     if not text or not str(text).strip():
         return None
-    from models.data import periods_from_table, table_from_bytes
+    from models.data.tables import periods_from_table, table_from_bytes
 
     return periods_from_table(table_from_bytes(str(text).encode(), source, "csv"))
 
@@ -237,7 +237,7 @@ def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
     from mlflow.models.signature import infer_signature
     from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
-    from models.schema import OPTIONAL_COLUMNS
+    from models.data.schema import OPTIONAL_COLUMNS
 
     inputs = Schema([ColSpec("string", "month"), ColSpec("double", "gold_oz")]
                     + [ColSpec("double", c, required=False) for c in OPTIONAL_COLUMNS])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelUnavailableError, UsageError
+from models.core.errors import ModelUnavailableError, UsageError
 from training.spec import ModelSpec
 
 log = logging.getLogger(__name__)

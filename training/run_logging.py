@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from models.errors import UsageError
+from models.core.errors import UsageError
 from training.backtest import GUIDANCE, BacktestResult
 from training.spec import ModelSpec
 from training.tracking import log_table_csv

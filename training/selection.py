@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.errors import UsageError
+from models.core.errors import UsageError
 from training.backtest import GUIDANCE, BacktestResult
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.base import ForecastModel
-from models.errors import ModelUnavailableError, UsageError
+from models.core.base import ForecastModel
+from models.core.errors import ModelUnavailableError, UsageError
 from models.zoo import make_model, model_names
 
 SPEC_FORMAT = "orecast-model-spec/1"

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.errors import TrackingUnavailableError
+from models.core.errors import TrackingUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def history_to_input(history: pd.DataFrame) -> pd.DataFrame:
         Frame with a ``month`` string column and the float contract columns present
         (``gold_oz`` oz, ``*_t`` t, ...), one row per month; other columns dropped.
     """
-    from models.schema import NUMERIC_COLUMNS
+    from models.data.schema import NUMERIC_COLUMNS
 
     cols = [c for c in NUMERIC_COLUMNS if c in history.columns]
     flat = history[cols].astype(float).reset_index(drop=True)

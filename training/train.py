@@ -29,15 +29,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.base import TARGET
-from models.errors import (
+from models.core.base import TARGET
+from models.core.errors import (
     ModelDeclined,
     ModelUnavailableError,
     TrackingUnavailableError,
 )
-from models.periods import check_consistency
-from models.pipeline import fit_model
-from models.year import data_span
+from models.core.pipeline import fit_model
+from models.core.year import data_span
+from models.data.periods import check_consistency
 from models.zoo import model_names
 from training.backtest import (
     GUIDANCE,
@@ -151,13 +151,13 @@ def load_training_data(data: str | Path | pd.DataFrame | None = None, *,
         DataValidationError: the file is not a valid production history.
     """
     if data is None and periods is not None:
-        from models.periods import months_frame
+        from models.data.periods import months_frame
 
         # The period totals are the plant: a quarterly reporter with no monthly figure.
         source = str(periods.attrs.get("source", "<periods>"))
         return TrainingData(months_frame(periods), periods, guidance, "periods", source)
     if data is None:
-        from models.datasets import dynacor
+        from models.data.datasets import dynacor
 
         ds = dynacor()
         return TrainingData(ds.monthly, ds.periods if periods is None else periods,
@@ -166,7 +166,7 @@ def load_training_data(data: str | Path | pd.DataFrame | None = None, *,
     if isinstance(data, pd.DataFrame):
         source = str(data.attrs.get("source", "<memory>"))
         return TrainingData(data, periods, guidance, "history", source)
-    from models.data import load_production
+    from models.data.tables import load_production
 
     history = load_production(data)
     return TrainingData(history, periods, guidance, Path(data).stem, str(data))

@@ -70,7 +70,7 @@ def _annual(out: Path) -> dict:
 
 
 def _file_months(path: Path) -> pd.Series:
-    """gold_oz by month read with the csv module alone, independent of models.data."""
+    """gold_oz by month read with the csv module alone, independent of models.data.tables."""
     with path.open(newline="", encoding="utf-8-sig") as f:
         rows = [r for r in csv.DictReader(f) if r.get("month", "").strip()]
     return pd.Series([float(r["gold_oz"]) for r in rows],

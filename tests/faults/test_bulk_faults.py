@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from forecast.cli import main
-from models.simulate import simulate_portfolio
+from models.simulator.plant import simulate_portfolio
 from tests.faults.test_publish_faults import _fill, small_disk  # noqa: F401 (fixture)
 
 N_SERIES = 400

@@ -1,6 +1,6 @@
 """Numerical edge cases: every zoo model forecasts finite, non-negative ounces or declines.
 
-Edge histories (monthly, from 2012-01, synthetic plant of ``models.simulate``):
+Edge histories (monthly, from 2012-01, synthetic plant of ``models.simulator.plant``):
 constant output, three years of zeros then a restart, only 13 months, one month fifty times
 too large, a plant whose capacity doubles mid-history, and nothing but zeros. A model may
 decline (``ModelDeclined``, its declared capabilities); anything else it raises is a bug.
@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from forecast.bulk import FAILURE_COLUMNS, BulkConfig, run_bulk, write_result
-from models.errors import ModelDeclined
-from models.pipeline import fit_model
-from models.simulate import simulate_plant
+from models.core.errors import ModelDeclined
+from models.core.pipeline import fit_model
+from models.simulator.plant import simulate_plant
 from models.zoo import make_model, model_names
 
 COLUMNS = ["gold_oz", "ore_purchased_t", "ore_processed_t", "head_grade_gpt", "recovery_pct",

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from models.simulate import simulate_plant
+from models.simulator.plant import simulate_plant
 from tests.training.test_server import _free_port, _stop, _wait_for
 
 NAME = "faults"

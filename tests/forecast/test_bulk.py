@@ -17,7 +17,7 @@ from forecast.bulk import (
 )
 from forecast.bulk_input import _parse_months, read_series
 from forecast.cli import main
-from models.errors import DataValidationError
+from models.core.errors import DataValidationError
 
 FAST = {"members": ("theta_ses", "damped", "ses")}
 
@@ -239,7 +239,7 @@ def test_cli_all_fine_exits_0_and_clears_stale_failures(tmp_path):
 
 
 def test_write_result_refuses_an_unknown_extension(tmp_path):
-    from models.errors import UsageError
+    from models.core.errors import UsageError
 
     frame, exog = read_series(write_csv(long_frame(1, months=20), tmp_path / "in.csv"))
     res = run_bulk(frame, exog, BulkConfig(horizon=2, n_paths=20, model="seasonal_naive"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 
 from forecast.cli import main
-from models.simulate import simulate_plant
+from models.simulator.plant import simulate_plant
 
 
 def test_backtest_command_writes_tables_figures_and_selection(tmp_path, capsys):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from forecast.cli import main
-from models.summary import ANNUAL_KEYS, MONTHLY_COLUMNS
+from models.core.summary import ANNUAL_KEYS, MONTHLY_COLUMNS
 
 
 def test_forecast_on_embedded_data_end_to_end(tmp_path, capsys):
@@ -64,7 +64,7 @@ def test_bad_data_file_names_file_row_and_field(tmp_path, capsys):
 
 
 def test_scenario_of_ore_purchases_moves_the_forecast(tmp_path):
-    from models.simulate import simulate_plant
+    from models.simulator.plant import simulate_plant
 
     data = tmp_path / "plant.csv"
     simulate_plant(96, seed=3).reset_index().assign(

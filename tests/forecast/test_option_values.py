@@ -51,7 +51,7 @@ def test_the_default_models_mean_is_finite_with_an_unpublished_past_month(tmp_pa
     frame.reset_index().assign(month=lambda d: d["month"].astype(str)).to_csv(data,
                                                                                index=False)
     periods = tmp_path / "p.csv"
-    from models.datasets import dynacor_path
+    from models.data.datasets import dynacor_path
 
     periods.write_bytes(dynacor_path("periods.csv").read_bytes())
     for seed in (0, 1):

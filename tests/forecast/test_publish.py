@@ -23,8 +23,8 @@ from forecast.publish import (
     read_manifest,
     sha256_file,
 )
-from models.errors import ModelUnavailableError, PublishConflictError, TrackingUnavailableError
-from models.summary import ANNUAL_KEYS
+from models.core.errors import ModelUnavailableError, PublishConflictError, TrackingUnavailableError
+from models.core.summary import ANNUAL_KEYS
 
 N_PATHS = 500
 
@@ -114,7 +114,7 @@ def test_publish_writes_a_complete_folder_and_points_latest_at_it(req, store):
     assert (annual["guidance_low"], annual["guidance_high"]) == (88000.0, 92000.0)
     assert annual["p10"] <= annual["p50"] <= annual["p90"]
     assert annual["model_version"] == "1"
-    from models.datasets import dynacor
+    from models.data.datasets import dynacor
 
     assert annual["data_sha256"] == dynacor().monthly.attrs["sha256"]
     monthly = pd.read_csv(folder / "monthly.csv")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from forecast.cli import main
-from models.datasets import dynacor_path
+from models.data.datasets import dynacor_path
 
 HEADER = "period,metric,value,unit,release_date\n"
 
@@ -112,7 +112,7 @@ def test_a_restatement_of_the_same_span_takes_the_latest_release(tmp_path, capsy
     rows += ("2019Q1,gold_produced,15000,oz,2019-04-20\n"
              "2019Q1,gold_produced,14000,oz,2019-10-20\n")
     out = tmp_path / "fc"
-    with caplog.at_level("DEBUG", logger="models.periods"):
+    with caplog.at_level("DEBUG", logger="models.data.periods"):
         code, _ = run(["forecast", "--periods", str(write(tmp_path, rows)), "--as-of",
                        "2019-03", "--n-paths", "300", "--out", str(out)], capsys)
     assert code == 0
@@ -124,9 +124,9 @@ def test_the_same_output_to_date_gives_the_same_paths():
     """Months of the year published one by one, or as quarters chained from January, or
     as one year-to-date total: the same cumulative output gives the same annual paths
     (share_runrate, whose fit reads the target year only through its year to date)."""
-    from models.data import periods_from_table, table_from_bytes
-    from models.share_runrate import SeasonalShareRunRate
-    from models.year import forecast_year
+    from models.core.year import forecast_year
+    from models.data.tables import periods_from_table, table_from_bytes
+    from models.zoo.share_runrate import SeasonalShareRunRate
     from tests.models.series import gold_frame
 
     rng = np.random.default_rng(0)

@@ -12,8 +12,8 @@ import pytest
 
 from forecast.charts import fan_chart, guidance_chart, save_png
 from forecast.report import ReportInputs, lead_sentence, render_report
-from models.summary import annual_summary, monthly_frame, quarterly_frame
-from models.year import forecast_year
+from models.core.summary import annual_summary, monthly_frame, quarterly_frame
+from models.core.year import forecast_year
 from models.zoo import make_model
 
 GUIDANCE = (88000.0, 92000.0)

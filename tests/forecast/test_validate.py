@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from forecast.validate import month_ranges, validate_file
-from models.errors import DataValidationError
+from models.core.errors import DataValidationError
 
 
 def test_embedded_summary_names_the_gap_and_the_complete_year():

@@ -3,9 +3,9 @@ from functools import partial
 import numpy as np
 import pytest
 
-from models.auto import Auto
-from models.errors import ModelDeclined
+from models.core.errors import ModelDeclined
 from models.zoo import make_model
+from models.zoo.auto import Auto
 from tests.models.series import gold_frame
 
 FAST = ("theta_ses", "damped", "ses")

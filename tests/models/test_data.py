@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.data import load_guidance, load_periods, load_production
-from models.errors import DataValidationError
+from models.core.errors import DataValidationError
+from models.data.tables import load_guidance, load_periods, load_production
 
 TODAY = dt.date(2024, 6, 15)
 HEADER = "month,gold_oz\n"
@@ -260,7 +260,7 @@ def test_guidance_dates_and_alias(tmp_path):
 
 def test_guidance_single_figure_row_is_left_out_and_logged(tmp_path, caplog):
     text = "year,low_oz,high_oz,announced,point_oz\n2011,,,2011,45000\n2017,1,2,2017-01-12,\n"
-    with caplog.at_level(logging.INFO, logger="models.data"):
+    with caplog.at_level(logging.INFO, logger="models.data.tables"):
         frame = load_guidance(write(tmp_path, text, "g.csv"))
     assert frame["year"].tolist() == [2017]
     assert "single figure" in caplog.text and ":2:" in caplog.text

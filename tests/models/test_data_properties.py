@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.data import load_guidance, load_periods, load_production
-from models.datasets import dynacor_bytes
-from models.errors import DataValidationError
-from models.schema import NUMERIC_COLUMNS, UNIT_ERROR_LIMIT
+from models.core.errors import DataValidationError
+from models.data.datasets import dynacor_bytes
+from models.data.schema import NUMERIC_COLUMNS, UNIT_ERROR_LIMIT
+from models.data.tables import load_guidance, load_periods, load_production
 
 TODAY = dt.date(2024, 6, 15)
 PROPERTY = settings(max_examples=150, deadline=None,

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.data import load_production
-from models.datasets import DYNACOR_SOURCE, dynacor, dynacor_bytes, dynacor_path, raw
-from models.errors import UsageError
+from models.core.errors import UsageError
+from models.data.datasets import DYNACOR_SOURCE, dynacor, dynacor_bytes, dynacor_path, raw
+from models.data.tables import load_production
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.drift import Drift
-from models.errors import ModelDeclined
-from models.pipeline import fit_model
+from models.core.errors import ModelDeclined
+from models.core.pipeline import fit_model
+from models.zoo.drift import Drift
 
 
 def rw_drift_frame(months: int, seed: int, drift_oz: float = 40.0, sigma_oz: float = 250.0,

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.ensemble import Ensemble
-from models.errors import ModelDeclined
-from models.pipeline import fit_model
+from models.core.errors import ModelDeclined
+from models.core.pipeline import fit_model
+from models.zoo.ensemble import Ensemble
 
 
 def test_weighted_mixture_takes_paths_in_proportion(plant):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.ets import ETS
+from models.zoo.ets import ETS
 
 
 def test_selects_seasonal_form_on_seasonal_data():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from models.fast_smoothing import SES, Damped, ThetaSES, fit_ses, is_seasonal, seasonal_indices
+from models.zoo.fast_smoothing import SES, Damped, ThetaSES, fit_ses, is_seasonal, seasonal_indices
 from tests.models.series import gold_frame
 
 frame = gold_frame

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.ets import ETS
-from models.fast_smoothing import _damped_errors, _ses_errors_missing, fit_damped, fit_ses
-from models.pipeline import fit_model
-from models.quarterly import QuarterlyFit
+from models.core.pipeline import fit_model
+from models.core.quarterly import QuarterlyFit
 from models.zoo import make_model
+from models.zoo.ets import ETS
+from models.zoo.fast_smoothing import _damped_errors, _ses_errors_missing, fit_damped, fit_ses
 from tests.models.series import gold_frame
 
 GAPPY = ("ses", "theta_ses", "damped", "damped_mapa", "ets", "drift", "state_space")

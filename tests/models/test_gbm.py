@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import ModelDeclined
-from models.gbm import GradientBoosting
-from models.pipeline import fit_model
-from models.simulate import simulate_plant
+from models.core.errors import ModelDeclined
+from models.core.pipeline import fit_model
+from models.simulator.plant import simulate_plant
+from models.zoo.gbm import GradientBoosting
 
 ORE = ["ore_purchased_t", "ore_processed_t"]
 

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 
 import models
-from models.data import load_production
-from models.errors import DataValidationError, ModelDeclined
-from models.metallurgical import Metallurgical, fit_ar1
-from models.pipeline import fit_model
-from models.simulate import simulate_plant
+from models.core.errors import DataValidationError, ModelDeclined
+from models.core.pipeline import fit_model
+from models.data.tables import load_production
+from models.simulator.plant import simulate_plant
 from models.zoo import make_model
+from models.zoo.metallurgical import Metallurgical, fit_ar1
 
-DYNACOR = Path(models.__file__).parent / "datasets" / "dynacor" / "monthly.csv"
+DYNACOR = Path(models.__file__).parent / "data" / "datasets" / "dynacor" / "monthly.csv"
 STANDARD = ["gold_oz", "ore_purchased_t", "ore_processed_t", "head_grade_gpt",
             "recovery_pct", "capacity_tpd"]
 

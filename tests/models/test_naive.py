@@ -2,7 +2,7 @@ from functools import partial
 
 import numpy as np
 
-from models.naive import Naive
+from models.zoo.naive import Naive
 from tests.models.series import gold_frame
 
 frame = partial(gold_frame, start="2020-01")

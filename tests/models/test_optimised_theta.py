@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from models.optimised_theta import C_MAX, DynamicOptimisedTheta, fit_dotm, running_trend
+from models.zoo.optimised_theta import C_MAX, DynamicOptimisedTheta, fit_dotm, running_trend
 from tests.models.series import gold_frame
 
 frame = gold_frame

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.data import periods_from_table, table_from_bytes
-from models.periods import (
+from models.data.periods import (
     annual_totals,
     cumulative_anchors,
     quarterly_series,
     ytd_at,
 )
+from models.data.tables import periods_from_table, table_from_bytes
 from tests.models.series import gold_frame
 
 M = "M"

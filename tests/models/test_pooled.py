@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from models._seasonal import mean_abs_difference
-from models.errors import ModelDeclined
-from models.pooled import PooledWindows, describe
+from models.core.errors import ModelDeclined
+from models.kernels.seasonal import mean_abs_difference
+from models.zoo.pooled import PooledWindows, describe
 
 H = 6
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import ModelDeclined
-from models.pipeline import fit_model
-from models.quarterly import QuarterlyFit
-from models.year import forecast_year
+from models.core.errors import ModelDeclined
+from models.core.pipeline import fit_model
+from models.core.quarterly import QuarterlyFit
+from models.core.year import forecast_year
 from models.zoo import make_model, model_names
 
 AS_OF = pd.Period("2015-06", "M")

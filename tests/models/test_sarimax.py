@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models._seasonal import SeasonalLogVar, month_of_year
-from models.errors import DataValidationError, ModelDeclined
-from models.pipeline import fit_model
-from models.sarimax import SarimaxExog
-from models.simulate import simulate_plant
+from models.core.errors import DataValidationError, ModelDeclined
+from models.core.pipeline import fit_model
+from models.kernels.seasonal import SeasonalLogVar, month_of_year
+from models.simulator.plant import simulate_plant
+from models.zoo.sarimax import SarimaxExog
 
 RAINY_FACTOR = 0.75
 

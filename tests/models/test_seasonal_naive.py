@@ -5,9 +5,9 @@ from functools import partial
 import numpy as np
 import pytest
 
-from models.errors import ModelDeclined
-from models.pipeline import fit_model
-from models.seasonal_naive import SeasonalNaive
+from models.core.errors import ModelDeclined
+from models.core.pipeline import fit_model
+from models.zoo.seasonal_naive import SeasonalNaive
 from tests.models.series import gold_frame
 
 _series = partial(gold_frame, start="2015-01")
@@ -39,7 +39,7 @@ def test_get_params_and_clone():
 
 
 def test_block_bootstrap_keeps_runs_of_residuals():
-    from models.seasonal_naive import _block_bootstrap
+    from models.zoo.seasonal_naive import _block_bootstrap
 
     res = np.arange(24, dtype=float)
     d = _block_bootstrap(res, 50, 12, 6, np.random.default_rng(0))

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import ModelDeclined
-from models.periods import cumulative_anchors
-from models.share_runrate import SeasonalShareRunRate
-from models.simulate import simulate_plant
-from models.year import forecast_year
+from models.core.errors import ModelDeclined
+from models.core.year import forecast_year
+from models.data.periods import cumulative_anchors
+from models.simulator.plant import simulate_plant
+from models.zoo.share_runrate import SeasonalShareRunRate
 
 
 def test_anchors_combine_monthly_figures_and_period_totals(dynacor):

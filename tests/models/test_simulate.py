@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.simulate import (
+from models.simulator.plant import (
     GRAMS_PER_TROY_OZ,
     PORTFOLIO_CAPACITIES_TPD,
     portfolio_seeds,

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 import models
-from models._seasonal import month_of_year
-from models.errors import ModelDeclined
-from models.pipeline import fit_model
-from models.state_space import StateSpace
-from models.year import forecast_year
+from models.core.errors import ModelDeclined
+from models.core.pipeline import fit_model
+from models.core.year import forecast_year
+from models.kernels.seasonal import month_of_year
+from models.zoo.state_space import StateSpace
 
-DYNACOR = Path(models.__file__).parent / "datasets" / "dynacor" / "monthly.csv"
+DYNACOR = Path(models.__file__).parent / "data" / "datasets" / "dynacor" / "monthly.csv"
 PROFILE = np.array([0.80, 0.82, 0.92, 1.00, 1.05, 1.07, 1.07, 1.07, 1.06, 1.05, 1.05, 1.04])
 PROFILE = PROFILE / PROFILE.mean()
 

@@ -4,16 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.paths import guidance_probabilities
-from models.seasonal_naive import SeasonalNaive
-from models.summary import (
+from models.core.paths import guidance_probabilities
+from models.core.summary import (
     ANNUAL_KEYS,
     MONTHLY_COLUMNS,
     annual_summary,
     monthly_frame,
     quarterly_frame,
 )
-from models.year import forecast_year
+from models.core.year import forecast_year
+from models.zoo.seasonal_naive import SeasonalNaive
 
 
 @pytest.fixture(scope="module")

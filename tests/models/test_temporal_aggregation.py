@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from models.fast_smoothing import Damped, fit_damped
-from models.temporal_aggregation import LEVELS, DampedMAPA, block_means
+from models.zoo.fast_smoothing import Damped, fit_damped
+from models.zoo.temporal_aggregation import LEVELS, DampedMAPA, block_means
 from tests.models.series import gold_frame
 
 H = 18

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models._seasonal import is_seasonal, month_of_year, multiplicative_indices
-from models.errors import ModelDeclined
-from models.pipeline import fit_model
-from models.theta import Theta
+from models.core.errors import ModelDeclined
+from models.core.pipeline import fit_model
+from models.kernels.seasonal import is_seasonal, month_of_year, multiplicative_indices
+from models.zoo.theta import Theta
 
 #: multiplicative monthly profile (Jan..Dec): a rainy-season dip, averaging 1
 PROFILE = np.array([0.78, 0.80, 0.90, 1.00, 1.06, 1.08, 1.08, 1.07, 1.07, 1.06, 1.05, 1.05])

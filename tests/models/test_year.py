@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import DataValidationError, UsageError
-from models.seasonal_naive import SeasonalNaive
-from models.share_runrate import SeasonalShareRunRate
-from models.year import forecast_year, guidance_in_force, parse_month
+from models.core.errors import DataValidationError, UsageError
+from models.core.year import forecast_year, guidance_in_force, parse_month
+from models.zoo.seasonal_naive import SeasonalNaive
+from models.zoo.share_runrate import SeasonalShareRunRate
 
 
 def test_annual_paths_are_ytd_plus_sum_of_monthly_paths(plant):

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.data import (
+from models.core.year import forecast_year
+from models.data.periods import annual_totals
+from models.data.tables import (
     load_guidance,
     load_periods,
     load_production,
     periods_from_table,
     table_from_bytes,
 )
-from models.periods import annual_totals
-from models.simulate import simulate_plant
-from models.year import forecast_year
+from models.simulator.plant import simulate_plant
 from models.zoo import make_model
 from training import metrics
 from training.backtest import (
@@ -27,7 +27,7 @@ from training.backtest import (
     task_seed,
 )
 
-DYNACOR = Path(__file__).resolve().parents[2] / "models" / "datasets" / "dynacor"
+DYNACOR = Path(__file__).resolve().parents[2] / "models" / "data" / "datasets" / "dynacor"
 FORECAST_COLUMNS = ["status", "reason", "annual_mean", "annual_p05", "annual_p10", "annual_p25",
                     "annual_p50", "annual_p75", "annual_p90", "annual_p95"]
 

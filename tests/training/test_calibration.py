@@ -1,7 +1,7 @@
 """Honesty check on the real publication pattern: the served procedure is calibrated.
 
 Simulated plants are published as the reference plant published its own figures
-(``models.reporting.as_published``: six quarterly-only years, a four-month gap, period
+(``models.simulator.reporting.as_published``: six quarterly-only years, a four-month gap, period
 totals). The procedure ``orecast train`` serves on the embedded data, the equal-weight
 mixture of every member (tests/training/test_loyo.py checks the rule keeps it there), is
 checked on 200 plant-years (seeds 0-199, as-of cycling through 0..11 months known): its 80%
@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from joblib import Parallel, delayed
 
-from models.reporting import as_published
-from models.simulate import simulate_plant
-from models.year import forecast_year
+from models.core.year import forecast_year
+from models.simulator.plant import simulate_plant
+from models.simulator.reporting import as_published
 from models.zoo import make_model
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.ensemble import SPREAD, mixture_counts, quantile_average, spread_paths
-from models.simulate import simulate_plant
+from models.simulator.plant import simulate_plant
+from models.zoo.ensemble import SPREAD, mixture_counts, quantile_average, spread_paths
 from training.backtest import run_backtest
 from training.combination import (
     EQUAL,
@@ -63,7 +63,7 @@ def test_the_mixture_rows_come_from_the_members_own_paths(two_members):
 def test_the_mixture_is_what_the_ensemble_model_draws(two_members):
     # Same members, same origin: the served ensemble and the backtest mixture draw from one
     # distribution (other random numbers), so their medians agree closely.
-    from models.year import forecast_year
+    from models.core.year import forecast_year
     from models.zoo import make_model
 
     h, r = two_members

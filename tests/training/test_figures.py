@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from models.simulate import simulate_plant
+from models.simulator.plant import simulate_plant
 from training.backtest import run_backtest
 from training.figures import annual_error_figure, coverage_figure, coverage_table
 

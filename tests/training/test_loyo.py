@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from models.datasets import dynacor
+from models.data.datasets import dynacor
 from tests.training.test_selection import by_year, years
 from training.backtest import QUARTER_ENDS, run_backtest
 from training.combination import EQUAL, add_combinations

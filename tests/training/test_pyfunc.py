@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import DataValidationError, UsageError
-from models.simulate import simulate_plant
-from models.summary import annual_summary, monthly_frame
-from models.year import forecast_year
+from models.core.errors import DataValidationError, UsageError
+from models.core.summary import annual_summary, monthly_frame
+from models.core.year import forecast_year
+from models.simulator.plant import simulate_plant
 from training.pyfunc_model import OUTPUT_COLUMNS, forecast_frame, history_from_input
 from training.spec import ModelSpec
 from training.tracking import history_to_input, tracking_uri

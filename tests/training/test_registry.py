@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from models.errors import UsageError
-from models.simulate import simulate_plant
+from models.core.errors import UsageError
+from models.simulator.plant import simulate_plant
 from training.registry import CHALLENGER, CHAMPION, decide_alias, promote, register
 from training.spec import ModelSpec
 from training.tracking import tracking_uri

@@ -82,7 +82,7 @@ def test_guidance_is_a_benchmark_never_a_candidate():
 
 
 def test_a_metric_that_cannot_rank_is_refused():
-    from models.errors import UsageError
+    from models.core.errors import UsageError
 
     r = by_year({"ensemble": years([100] * 4)})
     with pytest.raises(UsageError, match="--metric"):

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import TrackingUnavailableError
-from models.simulate import simulate_plant
+from models.core.errors import TrackingUnavailableError
+from models.simulator.plant import simulate_plant
 from training.pyfunc_model import forecast_frame
 from training.tracking import history_to_input, tracking_uri
 from training.train import train

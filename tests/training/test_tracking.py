@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import TrackingUnavailableError
-from models.simulate import simulate_plant
+from models.core.errors import TrackingUnavailableError
+from models.simulator.plant import simulate_plant
 from training import tracking
 
 

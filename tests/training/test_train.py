@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.seasonal_naive import SeasonalNaive
-from models.simulate import simulate_plant
+from models.simulator.plant import simulate_plant
+from models.zoo.seasonal_naive import SeasonalNaive
 from training.tracking import frame_sha256, tracking_uri
 from training.train import compare_on_common_origins, train
 

@@ -1,0 +1,385 @@
+"""Loading production history, guidance and period totals from CSV or Parquet, validated.
+
+Every problem in a file is collected and raised at once as one ``DataValidationError``
+whose lines read ``<file>:<row>: <field>: expected ..., found ...``. Rows are line numbers in
+a CSV file (the header is line 1) and 1-based data rows in a Parquet file; row 0 is the file
+as a whole. Nothing but ``DataValidationError`` escapes for a bad input file.
+
+Accepted liberally, on purpose:
+- a UTF-8 byte-order mark, blank lines and rows of empty cells (as spreadsheets export);
+- a month written as a date ``YYYY-MM-DD`` (Excel's 2017-01-31) is that month;
+- guidance ``announced`` as ``YYYY-MM-DD``, ``YYYY-MM`` (first day) or ``YYYY`` (1 January),
+  and ``announced_on`` as another name for it.
+Refused: other month formats, thousands separators (``6,895``), text, ``NaN``/``inf`` literals
+in number columns (an empty cell is the missing figure), negative numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from models.core.base import TARGET
+from models.core.errors import DataValidationError
+from models.data.schema import (
+    MONTH,
+    NUMERIC_COLUMNS,
+    Problem,
+    contiguity_problems,
+    guidance_schema,
+    is_empty,
+    parse_date,
+    parse_month,
+    parse_number,
+    parse_period,
+    parse_year,
+    periods_schema,
+    production_schema,
+    schema_problems,
+    show,
+)
+
+#: expected headers, as named in messages about a file's shape
+PRODUCTION_HINT = f"{MONTH},{TARGET},..."
+GUIDANCE_HINT = "year,low_oz,high_oz,announced"
+PERIODS_HINT = "period,metric,value,unit,..."
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's cells as read, before any parsing.
+
+    Attributes:
+        source: the file as named in problems.
+        sha256: hex digest of the file's bytes.
+        cells: one column per file column, index = row number of each record.
+        header_row: row number for problems about columns (1 in CSV, 0 in Parquet).
+    """
+
+    source: str
+    sha256: str
+    cells: pd.DataFrame
+    header_row: int
+    fmt: str
+
+
+def _fail(source: str, row: int, field: str, expected: str) -> DataValidationError:
+    return DataValidationError(f"{source}:{row}: {field}: {expected}")
+
+
+def _csv_cells(data: bytes, source: str, columns: str = PRODUCTION_HINT
+               ) -> tuple[pd.DataFrame, int]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise _fail(source, line, "encoding", f"expected UTF-8 text, found byte "
+                    f"0x{data[exc.start]:02x}") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []
+    try:
+        line = 0
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if line > start and any("\n" in cell or "\r" in cell for cell in record):
+                # A quoted cell over several lines is an unterminated quote in practice: it
+                # would swallow the rows after it. Refused, naming the line it starts on.
+                raise _fail(source, start, "csv", (
+                    f"expected every quoted cell to end on its line, found one running "
+                    f"from line {start} to line {line} (an unterminated quote?)"))
+            # spreadsheets export blank lines and rows of bare commas; they carry nothing
+            if any(cell.strip() for cell in record):
+                records.append((start, record))
+    except csv.Error as exc:
+        raise _fail(source, reader.line_num, "csv",
+                    f"expected well-formed comma-separated text, found {exc}") from None
+    if not records:
+        raise _fail(source, 1, "header", f"expected a header line naming columns {columns}; "
+                    f"found an empty file")
+    header_line, header = records[0]
+    names = [name.strip() for name in header]
+    if len(names) == 1 and MONTH not in names and re.search(r"[;\t|]", names[0]):
+        raise _fail(source, header_line, "header", (
+            f"expected comma-separated columns {columns}; found one column "
+            f"{show(names[0])} (semicolon- or tab-delimited?)"))
+    problems: list[Problem] = []
+    width = len(names)
+    rows, index = [], []
+    for line_no, record in records[1:]:
+        if len(record) > width and any(cell.strip() for cell in record[width:]):
+            problems.append(Problem(line_no, -1, "fields", (
+                f"expected {width} comma-separated fields as in the header, found "
+                f"{len(record)} (an unquoted comma, as in 6,895 or in a note?)")))
+        rows.append((record + [""] * width)[:width])
+        index.append(line_no)
+    if not rows:
+        problems.append(Problem(header_line + 1, -1, "data",
+                                "expected at least one data row, found only the header"))
+    cells = pd.DataFrame(rows, index=index, columns=range(width), dtype=object)
+    kept = []
+    for position, name in enumerate(names):
+        if name:
+            kept.append(position)
+        elif cells[position].str.strip().astype(bool).any():
+            problems.append(Problem(header_line, position, "header", (
+                f"expected a name for column {position + 1}, which has values, found an "
+                "empty name")))
+    cells = cells[kept]
+    cells.columns = [names[p] for p in kept]
+    if problems:
+        raise DataValidationError([p.format(source) for p in sorted(problems)])
+    return cells, header_line
+
+
+def _parquet_cells(data: bytes, source: str) -> tuple[pd.DataFrame, int]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        cells = pq.read_table(pa.BufferReader(data)).to_pandas()
+    except Exception as exc:  # noqa: BLE001 - any reader failure means an unreadable file
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _fail(source, 0, "file", f"expected a readable Parquet file, found "
+                    f"{type(exc).__name__}: {reason}") from None
+    if MONTH not in cells.columns and cells.index.name == MONTH:
+        cells = cells.reset_index()
+    cells.columns = [str(name).strip() for name in cells.columns]
+    if cells.empty:
+        raise _fail(source, 0, "data", "expected at least one month row, found none")
+    cells.index = pd.RangeIndex(1, len(cells) + 1)
+    return cells, 0
+
+
+def read_table(path: str | os.PathLike[str], columns: str = PRODUCTION_HINT) -> RawTable:
+    """Read a CSV (``.csv``) or Parquet (``.parquet``, ``.pq``) file's cells, unparsed.
+
+    Raises:
+        DataValidationError: missing or unreadable file, unknown extension, malformed text.
+    """
+    source = str(path)
+    suffix = Path(source).suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise _fail(source, 0, "file", f"expected a .csv or .parquet file, found "
+                    f"{show(suffix or 'no extension')}")
+    try:
+        data = Path(source).read_bytes()
+    except FileNotFoundError:
+        raise _fail(source, 0, "file", "expected an existing file, found none") from None
+    except OSError as exc:
+        raise _fail(source, 0, "file", f"expected a readable file, found "
+                    f"{exc.strerror or type(exc).__name__}") from None
+    return table_from_bytes(data, source, "csv" if suffix == ".csv" else "parquet", columns)
+
+
+def table_from_bytes(data: bytes, source: str, fmt: str = "csv",
+                     columns: str = PRODUCTION_HINT) -> RawTable:
+    """The cells of a file's bytes; ``fmt`` is ``"csv"`` or ``"parquet"``.
+
+    ``columns`` names the expected header in messages (e.g. ``year,low_oz,high_oz,...``).
+    """
+    cells, header_row = (_csv_cells(data, source, columns) if fmt == "csv"
+                         else _parquet_cells(data, source))
+    duplicated = sorted({name for name in cells.columns if list(cells.columns).count(name) > 1})
+    if duplicated:
+        raise _fail(source, header_row, "header", f"expected each column once, found "
+                    f"{', '.join(map(show, duplicated))} more than once")
+    return RawTable(source, hashlib.sha256(data).hexdigest(), cells, header_row, fmt)
+
+
+# -- frames -------------------------------------------------------------------------------
+def _require(raw: RawTable, required: tuple[str, ...]) -> None:
+    missing = [name for name in required if name not in raw.cells.columns]
+    if missing:
+        found = ", ".join(map(show, raw.cells.columns)) or "none"
+        raise _fail(raw.source, raw.header_row, "header", (
+            f"expected columns {', '.join(required)}; missing {', '.join(missing)} "
+            f"(found {found})"))
+
+
+def _parse(raw: RawTable, parsers: dict, dtypes: dict[str, str]
+           ) -> tuple[pd.DataFrame, list[Problem], set[tuple[int, str]]]:
+    """Parse the columns that have a parser; keep the others as read (CSV text as str)."""
+    problems: list[Problem] = []
+    already: set[tuple[int, str]] = set()
+    columns = {}
+    for position, name in enumerate(raw.cells.columns):
+        cells = raw.cells[name]
+        if name not in parsers:
+            columns[name] = (cells.where(cells.str.strip().astype(bool), None).astype("str")
+                             if raw.fmt == "csv" else cells)
+            continue
+        values = []
+        for row, cell in cells.items():
+            value, problem = parsers[name](cell)
+            if problem is not None:
+                problems.append(Problem(int(row), position, name, problem))
+                already.add((int(row), name))
+            values.append(value)
+        columns[name] = pd.Series(values, index=cells.index, dtype=dtypes[name])
+    return pd.DataFrame(columns, index=raw.cells.index), problems, already
+
+
+def _raise_if(problems: list[Problem], source: str) -> None:
+    if problems:
+        # A tuple key sorts a million problems in C; the dataclass's own ordering would
+        # compare them in Python (most of the time of rejecting a huge file).
+        unique = set(problems)
+        ordered = sorted(unique, key=lambda p: (p.row, p.order, p.field, p.expected))
+        raise DataValidationError([p.format(source) for p in ordered])
+
+
+def production_from_table(raw: RawTable, today: dt.date | None = None) -> pd.DataFrame:
+    """Validate a production table into the production frame (see ``load_production``)."""
+    _require(raw, (MONTH, TARGET))
+    parsers = {MONTH: parse_month} | {name: parse_number for name in NUMERIC_COLUMNS}
+    dtypes = {MONTH: "period[M]"} | {name: "float64" for name in NUMERIC_COLUMNS}
+    frame, problems, already = _parse(raw, parsers, dtypes)
+    current = pd.Period(today or dt.date.today(), freq="M")
+    problems += schema_problems(production_schema(current), frame, already)
+    problems += contiguity_problems(frame[MONTH])
+    if not frame[TARGET].notna().any() and not any(p.field == TARGET for p in problems):
+        problems.append(Problem(raw.header_row, 0, TARGET,
+                                "expected at least one month with a figure, found none"))
+    _raise_if(problems, raw.source)
+    frame.index = pd.PeriodIndex(frame.pop(MONTH), freq="M", name=MONTH)
+    frame.attrs = {"source": raw.source, "sha256": raw.sha256}
+    return frame
+
+
+def load_production(path: str | os.PathLike[str], *, today: dt.date | None = None
+                    ) -> pd.DataFrame:
+    """Load a production history (CSV or Parquet) into a validated frame.
+
+    Args:
+        path: ``.csv`` or ``.parquet`` file with columns ``month`` (YYYY-MM), ``gold_oz``
+            (troy oz per month; empty = not published) and optional ``ore_purchased_t``,
+            ``ore_processed_t`` (t), ``head_grade_gpt`` (g/t), ``recovery_pct`` (0-100),
+            ``capacity_tpd`` (t/day); other columns are kept as read.
+        today: the date whose month is the last one allowed (default: today).
+    Returns:
+        Frame indexed by a contiguous monthly ``PeriodIndex`` named ``month``, contract
+        columns as float64 (NaN = not published); ``attrs["source"]`` (the path as given)
+        and ``attrs["sha256"]`` (hex digest of the file's bytes).
+    Raises:
+        DataValidationError: every problem found in the file, one line each.
+    """
+    return production_from_table(read_table(path), today)
+
+
+def guidance_from_table(raw: RawTable) -> pd.DataFrame:
+    """Validate a guidance table into the guidance frame (see ``load_guidance``)."""
+    cells = raw.cells
+    if "announced" not in cells.columns and "announced_on" in cells.columns:
+        cells = cells.rename(columns={"announced_on": "announced"})
+    if "point_oz" in cells.columns:
+        empty = cells[["low_oz", "high_oz"]].map(is_empty).all(axis=1) if {
+            "low_oz", "high_oz"} <= set(cells.columns) else pd.Series(False, cells.index)
+        point = empty & ~cells["point_oz"].map(is_empty)
+        for row in cells.index[point]:
+            # a single figure is not a range: guidance_in_force could not use it
+            log.info("%s:%d: guidance for %s is a single figure (%s oz), not a range: "
+                     "left out of the guidance frame", raw.source, row,
+                     cells.at[row, "year"] if "year" in cells.columns else "?",
+                     cells.at[row, "point_oz"])
+        cells = cells.loc[~point]
+    raw = RawTable(raw.source, raw.sha256, cells, raw.header_row, raw.fmt)
+    _require(raw, ("year", "low_oz", "high_oz", "announced"))
+    parsers = {"year": parse_year, "low_oz": parse_number, "high_oz": parse_number,
+               "announced": parse_date}
+    dtypes = {"year": "int64", "low_oz": "float64", "high_oz": "float64",
+              "announced": "datetime64[ns]"}
+    frame, problems, already = _parse(raw, parsers, dtypes)
+    problems += schema_problems(guidance_schema(), frame, already)
+    _raise_if(problems, raw.source)
+    core = ["year", "low_oz", "high_oz", "announced"]
+    frame = frame[core + [name for name in frame.columns if name not in core]]
+    frame = frame.reset_index(drop=True)
+    frame.attrs = {"source": raw.source, "sha256": raw.sha256}
+    return frame
+
+
+def load_guidance(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Load annual production guidance and its revisions (CSV or Parquet), validated.
+
+    Args:
+        path: file with columns ``year``, ``low_oz``, ``high_oz`` (oz for the year) and
+            ``announced`` (YYYY-MM-DD; YYYY-MM reads as its first day, YYYY as 1 January;
+            ``announced_on`` is accepted as the column name). Rows with only a single
+            figure (``point_oz``, empty low and high) are left out and logged.
+    Returns:
+        Frame with ``year`` int64, ``low_oz``/``high_oz`` float64, ``announced``
+        datetime64, extra columns as read; one row per announcement, file order.
+    Raises:
+        DataValidationError: every problem found in the file, one line each.
+    """
+    return guidance_from_table(read_table(path, GUIDANCE_HINT))
+
+
+#: the unit a period total must be given in, for the metrics orecast reads
+PERIOD_UNITS = {"gold_produced": "oz", "q1_share_of_annual": "%"}
+
+
+def periods_from_table(raw: RawTable) -> pd.DataFrame:
+    """Validate a period-totals table into the periods frame (see ``load_periods``)."""
+    _require(raw, ("period", "metric", "value", "unit"))
+    cells = raw.cells
+    spans = cells["period"].map(parse_period)
+    position = list(cells.columns).index("period")
+    problems = [Problem(int(row), position, "period", span[2])
+                for row, span in spans.items() if span[2] is not None]
+    already = {(p.row, "period") for p in problems}
+
+    def text(cell: object) -> tuple[str, None]:
+        return ("" if is_empty(cell) else str(cell).strip()), None
+
+    parsers = {"period": text, "metric": text, "value": parse_number, "unit": text}
+    dtypes = {"period": "str", "metric": "str", "value": "float64", "unit": "str"}
+    frame, parse_problems, parse_already = _parse(raw, parsers, dtypes)
+    frame.insert(position + 1, "start", pd.Series([s[0] for s in spans], index=frame.index,
+                                                  dtype="period[M]"))
+    frame.insert(position + 2, "end", pd.Series([s[1] for s in spans], index=frame.index,
+                                                dtype="period[M]"))
+    already |= parse_already | {(row, name) for row, name in already
+                                for name in ("start", "end")}
+    problems += parse_problems
+    problems += schema_problems(periods_schema(), frame, already)
+    unit_at = list(cells.columns).index("unit")
+    for row, metric, unit in zip(frame.index, frame["metric"], frame["unit"], strict=True):
+        expected = PERIOD_UNITS.get(metric)
+        if expected is not None and unit != expected and (row, "unit") not in already:
+            problems.append(Problem(int(row), unit_at, "unit", (
+                f"expected {expected!r} for {metric} (the unit orecast reads), found "
+                f"{show(unit)}; convert the figure to {expected} first")))
+    _raise_if(problems, raw.source)
+    # The file's line of every row, so that a later check can name it.
+    frame.insert(len(frame.columns), "line", frame.index.astype(int))
+    frame = frame.reset_index(drop=True)
+    frame.attrs = {"source": raw.source, "sha256": raw.sha256}
+    return frame
+
+
+def load_periods(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Load period totals (quarters, halves, years, month ranges), validated.
+
+    Args:
+        path: file with columns ``period`` (``2017``, ``2017Q1``, ``2017H1``,
+            ``2017-01..2017-09``), ``metric``, ``value``, ``unit``; others kept as read.
+            Rows that repeat or disagree for the same period are all kept.
+    Returns:
+        Frame with ``period`` (str, as written), ``start``/``end`` (monthly Periods, first
+        and last month covered), ``metric`` (str), ``value`` (float64), ``unit`` (str).
+    Raises:
+        DataValidationError: every problem found in the file, one line each.
+    """
+    return periods_from_table(read_table(path, PERIODS_HINT))

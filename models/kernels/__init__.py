@@ -1,0 +1,1 @@
+"""Numerical kernels shared by zoo members: numpy arrays in, numpy arrays out."""

@@ -1,0 +1,70 @@
+"""Random walk with drift (Hyndman & Athanasopoulos, FPP3 5.2).
+
+``y_t = y_{t-1} + c + e_t``; the drift ``c = (y_T - y_1) / (T - 1)`` is the mean monthly change.
+Paths accumulate innovations from the last observed month: each path draws its own drift
+from ``N(c, sigma^2 / (T - 1))`` (the estimate's sampling error) and then adds innovations,
+either Gaussian with the residual standard deviation or resampled residuals. The h-step
+variance is then ``sigma^2 h (1 + h / (T - 1))``, the FPP3 interval for the drift method.
+
+Missing months are skipped, not filled: the drift is the change from the first to the last
+observed value divided by the months between them, and the residuals are the changes
+between consecutive observed months less the drift over their distance. Paths start from
+the last observed month, so a gap at the end is simulated through.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from models.core.base import ForecastModel, observed_target
+
+log = logging.getLogger(__name__)
+
+
+class Drift(ForecastModel):
+    """Random walk with drift on monthly ounces; paths by accumulated simulated innovations."""
+
+    name = "drift"
+    # The drift of a few months is mostly noise (e.g. a rainy-season dip read as a trend).
+    min_history = 12
+    complexity = 1
+    handles_missing = True
+    fits_quarterly = True
+
+    def __init__(self, *, bootstrap: bool = False):
+        """Args: bootstrap: resample residuals instead of drawing Gaussian innovations."""
+        self.bootstrap = bootstrap
+
+    def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
+        y = observed_target(history)
+        t = np.flatnonzero(np.isfinite(y))
+        obs = y[t]
+        self.last_oz_ = float(obs[-1])
+        # Months between the last figure and the end of the history are simulated too.
+        self.gap_after_ = int(y.size - 1 - t[-1])
+        span = float(t[-1] - t[0])
+        self.drift_oz_ = float(obs[-1] - obs[0]) / span if span else 0.0
+        steps, dist = np.diff(obs), np.diff(t).astype(float)
+        # A change over d months has d times the variance of a one-month change.
+        self.residuals_ = (steps - self.drift_oz_ * dist) / np.sqrt(dist)
+        self.n_diffs_ = int(span)
+        self.sigma_oz_ = float(np.sqrt(np.sum(self.residuals_ ** 2)
+                                       / max(self.residuals_.size - 1, 1)))
+        log.debug("drift: c=%.1f oz/month, sigma=%.1f oz over %d months", self.drift_oz_,
+                  self.sigma_oz_, self.n_diffs_)
+
+    def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
+                future: pd.DataFrame | None) -> np.ndarray:
+        steps_out = self.gap_after_ + horizon
+        drift = self.drift_oz_ + self.sigma_oz_ / np.sqrt(max(self.n_diffs_, 1)) * \
+            rng.standard_normal((n_paths, 1))
+        if self.bootstrap:
+            shocks = rng.choice(self.residuals_, size=(n_paths, steps_out), replace=True)
+        else:
+            shocks = self.sigma_oz_ * rng.standard_normal((n_paths, steps_out))
+        steps = np.arange(1, steps_out + 1)[None, :]
+        paths = self.last_oz_ + drift * steps + np.cumsum(shocks, axis=1)
+        return paths[:, self.gap_after_:]
