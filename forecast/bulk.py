@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.bulk_input import REQUIRED, read_series  # noqa: F401  (re-exported)
-from models.core.base import TARGET, ForecastModel
+from models.core.base import ForecastModel
+from models.core.columns import TARGET
 from models.core.errors import OutputWriteError, UsageError
 from models.core.pipeline import history_for
 

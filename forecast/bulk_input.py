@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models.core.columns import MONTH, TARGET
 from models.core.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 
 REQUIRED = ("series_id", "timestamp", "value")
 #: names orecast gives its own columns when it turns a series into a production history
-RESERVED = ("month", "gold_oz")
+RESERVED = (MONTH, TARGET)
 _MAX_PROBLEMS = 20
 
 

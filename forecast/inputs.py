@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.core.columns import EXOG_COLUMNS
 from models.core.errors import UsageError
 from models.data.periods import check_consistency
 
@@ -119,7 +120,7 @@ def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | N
 
     if not items:
         return None
-    allowed = ("ore_purchased_t", "ore_processed_t", "capacity_tpd")
+    allowed = (*EXOG_COLUMNS, "capacity_tpd")
     values: dict[str, float] = {}
     for item in items:
         col, sep, val = item.partition("=")

@@ -44,13 +44,3 @@ def write_dir_atomically(out_dir: Path, writer: Callable[[Path], Any]) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out_dir
-
-
-def orecast_version() -> str:
-    """The installed orecast distribution version."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("orecast")
-    except PackageNotFoundError:
-        return "0+unknown"

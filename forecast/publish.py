@@ -43,7 +43,6 @@ from forecast.model_source import (  # noqa: F401  (re-exported)
     load_model,
     resolve_model,
 )
-from forecast.outputs import orecast_version
 from forecast.publish_fs import (  # noqa: F401  (re-exported: tests and tools use them)
     FILES,
     LATEST,
@@ -70,6 +69,7 @@ from models.core.errors import (
     TrackingUnavailableError,
     UsageError,
 )
+from models.core.version import orecast_version
 from models.core.year import target_year
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,7 @@ class StaleDataError(DataValidationError):
 
 
 class PublishIOError(OutputWriteError):
-    """Writing the publication failed (disk full, permissions); the previous one is intact.
-
-    Exit 74 (``EX_IOERR``).
-    """
-
-    exit_code = 74
+    """Writing the publication failed (disk full, permissions); the previous one is intact."""
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,7 @@ _AS_OF_DIR = re.compile(r"^\d{4}-\d{2}$")
 
 
 class PublishLockedError(PublishConflictError):
-    """Another publish holds ROOT's lock; nothing was written (exit 75, retry later)."""
-
-    exit_code = 75
+    """Another publish holds ROOT's lock; nothing was written (retry later)."""
 
 
 def _fault_point(step: str) -> None:

@@ -6,9 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from models.core.base import TARGET
+from models.core.columns import OPTIONAL_COLUMNS, TARGET
 from models.data.datasets import dynacor
-from models.data.schema import OPTIONAL_COLUMNS
 from models.data.tables import load_production
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from models.core.base import TARGET
+from models.core.columns import TARGET
 from models.core.errors import DataValidationError, ModelDeclined
 from models.core.year import (
     YearForecast,

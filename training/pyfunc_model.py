@@ -47,6 +47,7 @@ import pandas as pd
 from models.core.errors import DataValidationError, UsageError
 from models.core.paths import quantiles as path_quantiles
 from models.core.summary import ANNUAL_KEYS, annual_summary, monthly_frame
+from models.core.version import orecast_version
 from models.core.year import forecast_year, parse_month
 from models.data.periods import check_consistency, months_frame
 from training.spec import ModelSpec
@@ -178,12 +179,8 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
     model = spec.build()
     yf = forecast_year(model, history, as_of, year, n_paths=int(p["n_paths"]),
                        seed=int(p["seed"]), periods=periods)
-    try:
-        version = metadata.version("orecast")
-    except metadata.PackageNotFoundError:
-        version = None
     annual = annual_summary(yf, guidance, model_version=p["model_version"] or spec.label,
-                            data_sha256=digest, orecast_version=version)
+                            data_sha256=digest, orecast_version=orecast_version())
 
     months = monthly_frame(yf).rename(columns={"month": "period"})
     months.insert(0, "section", "month")
@@ -237,7 +234,7 @@ def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
     from mlflow.models.signature import infer_signature
     from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
-    from models.data.schema import OPTIONAL_COLUMNS
+    from models.core.columns import OPTIONAL_COLUMNS
 
     inputs = Schema([ColSpec("string", "month"), ColSpec("double", "gold_oz")]
                     + [ColSpec("double", c, required=False) for c in OPTIONAL_COLUMNS])

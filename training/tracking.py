@@ -20,13 +20,13 @@ import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from models.core.errors import TrackingUnavailableError
+from models.core.version import orecast_version
 
 log = logging.getLogger(__name__)
 
@@ -136,14 +136,6 @@ def tracking_uri(uri: str) -> Iterator[str]:
                 os.environ[key] = value
 
 
-def package_version() -> str:
-    """Installed version of orecast (``0+unknown`` when not installed as a distribution)."""
-    try:
-        return metadata.version("orecast")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
 def git_commit(start: Path | None = None) -> str | None:
     """The commit of the git checkout holding this package, or None (not a checkout, no git)."""
     root = start or Path(__file__).resolve().parent.parent
@@ -162,7 +154,7 @@ def provenance_tags() -> dict[str, str]:
 
     import mlflow
 
-    tags = {"orecast.version": package_version(), "python.version": platform.python_version(),
+    tags = {"orecast.version": orecast_version(), "python.version": platform.python_version(),
             "mlflow.version": mlflow.__version__}
     commit = git_commit()
     if commit:
@@ -180,7 +172,7 @@ def history_to_input(history: pd.DataFrame) -> pd.DataFrame:
         Frame with a ``month`` string column and the float contract columns present
         (``gold_oz`` oz, ``*_t`` t, ...), one row per month; other columns dropped.
     """
-    from models.data.schema import NUMERIC_COLUMNS
+    from models.core.columns import NUMERIC_COLUMNS
 
     cols = [c for c in NUMERIC_COLUMNS if c in history.columns]
     flat = history[cols].astype(float).reset_index(drop=True)

@@ -29,13 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.core.base import TARGET
+from models.core.columns import TARGET
 from models.core.errors import (
     ModelDeclined,
     ModelUnavailableError,
     TrackingUnavailableError,
 )
 from models.core.pipeline import fit_model
+from models.core.version import orecast_version
 from models.core.year import data_span
 from models.data.periods import check_consistency
 from models.zoo import model_names
@@ -64,7 +65,6 @@ from training.tracking import (
     data_digest,
     log_history_dataset,
     log_table_csv,
-    package_version,
     provenance_tags,
     resolve_tracking_uri,
     tracking_uri,
@@ -387,7 +387,7 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
             "data_name": data.name, "data_sha256": digest, "data_source": data.source,
             "selection_metric": metric, "selection_score": score,
             "origins": [str(o) for o in origins], "n_paths": n_paths, "seed": seed,
-            "candidates": list(candidates), "orecast_version": package_version(),
+            "candidates": list(candidates), "orecast_version": orecast_version(),
             "git_commit": tags.get("orecast.git_commit"), "parent_run_id": parent.info.run_id,
             "evidence": evidence})
         mlflow.log_dict(evidence, "selection/evidence.json")
@@ -440,7 +440,7 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
                 "rule_decision": best,
                 "origins": ",".join(str(o) for o in origins)[:4000],
                 "n_paths": n_paths, "seed": seed, "parent_run_id": parent.info.run_id,
-                "orecast_version": package_version()}
+                "orecast_version": orecast_version()}
             for col in ("annual_ape", "annual_cover80"):
                 v = scores_by_origin(result.per_origin, best, col)
                 if len(v):

@@ -19,10 +19,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from models.core.columns import TARGET
 from models.core.errors import ModelDeclined
-
-TARGET = "gold_oz"
-EXOG_COLUMNS = ("ore_purchased_t", "ore_processed_t")
 
 
 class ForecastModel:

@@ -1,12 +1,13 @@
-"""The one exception family of orecast, with the exit codes the CLI maps them to."""
+"""The one exception family of orecast: what went wrong, as facts.
+
+The command line gives each class its exit code (forecast/cli/app.py); nothing here knows it.
+"""
 
 from __future__ import annotations
 
 
 class OrecastError(Exception):
-    """Base of every error orecast raises on purpose. Exit code 1 unless a subclass says."""
-
-    exit_code: int = 1
+    """Base of every error orecast raises on purpose."""
 
 
 class DataValidationError(OrecastError):
@@ -17,8 +18,6 @@ class DataValidationError(OrecastError):
             ``<file>:<row>: <field>: <what was expected>``.
     """
 
-    exit_code = 2
-
     def __init__(self, problems: list[str] | str):
         if isinstance(problems, str):
             problems = [problems]
@@ -28,9 +27,7 @@ class DataValidationError(OrecastError):
 
 
 class UsageError(OrecastError):
-    """A command-line argument that cannot be honoured (exit 2)."""
-
-    exit_code = 2
+    """A command-line argument that cannot be honoured."""
 
 
 class ModelDeclined(OrecastError):
@@ -39,31 +36,18 @@ class ModelDeclined(OrecastError):
     The pipeline catches it, logs the reason and skips the model; it is never silent.
     """
 
-    exit_code = 2
-
 
 class ModelUnavailableError(OrecastError):
-    """A registered model cannot be loaded (missing or corrupted artifact) (exit 3)."""
-
-    exit_code = 3
+    """A registered model cannot be loaded (missing or corrupted artifact)."""
 
 
 class TrackingUnavailableError(OrecastError):
-    """The MLflow tracking server or artifact store cannot be reached (exit 3)."""
-
-    exit_code = 3
+    """The MLflow tracking server or artifact store cannot be reached."""
 
 
 class OutputWriteError(OrecastError):
-    """Writing an output failed (disk full, permissions); what was there before is intact.
-
-    Exit 74 (``EX_IOERR``): worth a retry once space is freed.
-    """
-
-    exit_code = 74
+    """Writing an output failed (disk full, permissions); what was there before is intact."""
 
 
 class PublishConflictError(OrecastError):
     """A publication exists for this as-of with other inputs, or another publish holds the lock."""
-
-    exit_code = 2

@@ -6,7 +6,8 @@ import logging
 
 import pandas as pd
 
-from models.core.base import TARGET, ForecastModel, contiguous_tail
+from models.core.base import ForecastModel, contiguous_tail
+from models.core.columns import TARGET
 from models.core.errors import ModelDeclined
 from models.core.quarterly import QuarterlyFit
 

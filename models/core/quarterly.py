@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.core.base import TARGET, ForecastModel, contiguous_tail
+from models.core.base import ForecastModel, contiguous_tail
+from models.core.columns import TARGET
 from models.core.errors import ModelDeclined
 from models.data.periods import quarterly_series
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.core.base import TARGET, ForecastModel
+from models.core.base import ForecastModel
+from models.core.columns import TARGET
 from models.core.errors import DataValidationError, UsageError
 from models.core.pipeline import cut_at, fit_model
 from models.data.periods import (

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.core.base import TARGET
+from models.core.columns import TARGET
 from models.core.errors import DataValidationError
 
 log = logging.getLogger(__name__)

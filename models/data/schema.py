@@ -24,13 +24,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from models.core.base import TARGET
+from models.core.columns import MONTH, TARGET
 
-MONTH = "month"
-#: optional contract columns of a production file, in contract order
-OPTIONAL_COLUMNS = ("ore_purchased_t", "ore_processed_t", "head_grade_gpt", "recovery_pct",
-                    "capacity_tpd")
-NUMERIC_COLUMNS = (TARGET, *OPTIONAL_COLUMNS)
 #: a month above this many oz or tonnes is taken for a unit error (grams, kg), not a figure
 UNIT_ERROR_LIMIT = 1_000_000
 

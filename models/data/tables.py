@@ -28,11 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.core.base import TARGET
+from models.core.columns import MONTH, NUMERIC_COLUMNS, TARGET
 from models.core.errors import DataValidationError
 from models.data.schema import (
-    MONTH,
-    NUMERIC_COLUMNS,
     Problem,
     contiguity_problems,
     guidance_schema,

@@ -30,10 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-log = logging.getLogger(__name__)
+from models.core.columns import GRAMS_PER_TROY_OZ
 
-#: grams in one troy ounce
-GRAMS_PER_TROY_OZ = 31.1035
+log = logging.getLogger(__name__)
 
 #: purchases by month of year (Jan..Dec) relative to the annual mean: the rainy season
 #: (Jan-Mar) slows artisanal mining and ore transport; buying recovers from April.

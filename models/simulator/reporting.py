@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from models.core.base import TARGET
+from models.core.columns import TARGET
 from models.data.periods import PRODUCED
 
 PERIOD_COLUMNS = ["period", "start", "end", "metric", "value", "unit", "source",

@@ -27,7 +27,8 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from models.core.base import EXOG_COLUMNS, ForecastModel, observed_target
+from models.core.base import ForecastModel, observed_target
+from models.core.columns import EXOG_COLUMNS
 from models.kernels.seasonal import SeasonalLogVar, log_ounces, month_of_year, rainy_flag
 from models.zoo.sarimax import ORE_PURCHASED, exog_columns_of, scenario_tonnes
 

@@ -20,9 +20,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from models.core.base import TARGET, ForecastModel
+from models.core.base import ForecastModel
+from models.core.columns import GRAMS_PER_TROY_OZ, TARGET
 from models.core.errors import DataValidationError
-from models.simulator.plant import GRAMS_PER_TROY_OZ
 
 log = logging.getLogger(__name__)
 

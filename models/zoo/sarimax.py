@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-from models.core.base import EXOG_COLUMNS, TARGET, ForecastModel, observed_target
+from models.core.base import ForecastModel, observed_target
+from models.core.columns import EXOG_COLUMNS, TARGET
 from models.core.errors import DataValidationError
 from models.core.fitting import first_converged
 from models.kernels.seasonal import SeasonalLogVar, log_ounces, month_of_year

@@ -29,7 +29,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from models.core.base import TARGET, ForecastModel
+from models.core.base import ForecastModel
+from models.core.columns import TARGET
 from models.core.errors import ModelDeclined
 from models.data.periods import cumulative_anchors
 

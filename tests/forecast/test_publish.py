@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from forecast.cli import exit_code
 from forecast.publish import (
     FILES,
     PublishIOError,
@@ -210,7 +211,7 @@ def test_stale_data_is_refused_before_anything_is_written(req, monkeypatch):
     monkeypatch.setenv("ORECAST_TODAY", "2018-03-15")
     with pytest.raises(StaleDataError) as err:
         publish(req(max_staleness_days=30))
-    assert err.value.exit_code == 2
+    assert exit_code(err.value) == 2
     assert not req().out.exists()
     assert publish(req(max_staleness_days=90, dry_run=True)).status == "dry-run"
 
@@ -225,7 +226,7 @@ def test_dry_run_writes_nothing_and_says_what_it_would_do(req):
 def test_missing_model_version_is_exit_3_and_nothing_written(req):
     with pytest.raises(ModelUnavailableError, match="models:/orecast/99") as err:
         publish(req(model_uri="models:/orecast/99"))
-    assert err.value.exit_code == 3
+    assert exit_code(err.value) == 3
     assert not req().out.exists()
 
 
@@ -243,7 +244,7 @@ def test_corrupted_model_artifact_is_exit_3_and_nothing_written(req, store, tmp_
     spec.write_text('{"format": "orecast-model-spec/1", "name": ')  # truncated
     with pytest.raises(ModelUnavailableError) as err:
         publish(req(model_uri=str(local)))
-    assert err.value.exit_code == 3
+    assert exit_code(err.value) == 3
     assert not req().out.exists()
     shutil.rmtree(local)
     with pytest.raises(ModelUnavailableError):
@@ -257,7 +258,7 @@ def test_unreachable_tracking_server_is_exit_3_and_nothing_written(req, monkeypa
     # Port 9 (discard) on the loopback address: nothing listens there.
     with pytest.raises(TrackingUnavailableError) as err:
         publish(req(tracking_uri="http://127.0.0.1:9"))
-    assert err.value.exit_code == 3
+    assert exit_code(err.value) == 3
     assert not req().out.exists()
 
 
@@ -273,7 +274,7 @@ def test_write_failure_keeps_the_previous_publication(req, monkeypatch, store):
     monkeypatch.setattr(forecast.outputs, "write_csv", disk_full)
     with pytest.raises(PublishIOError, match="No space left on device") as err:
         publish(req(n_paths=600, force=True))
-    assert err.value.exit_code == 74
+    assert exit_code(err.value) == 74
     assert {p.name: p.read_bytes() for p in first.path.iterdir()} == before
     assert [p.name for p in req().out.iterdir() if p.name.startswith(".staging")] == []
     assert (req().out / "latest").resolve() == first.path.resolve()

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from models.core.columns import NUMERIC_COLUMNS
 from models.core.errors import DataValidationError
 from models.data.datasets import dynacor_bytes
-from models.data.schema import NUMERIC_COLUMNS, UNIT_ERROR_LIMIT
+from models.data.schema import UNIT_ERROR_LIMIT
 from models.data.tables import load_guidance, load_periods, load_production
 
 TODAY = dt.date(2024, 6, 15)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from forecast.cli import exit_code
 from models.core.errors import TrackingUnavailableError
 from models.simulator.plant import simulate_plant
 from training import tracking
@@ -47,7 +48,7 @@ def test_unreachable_server_raises_exit_3_naming_the_uri() -> None:
     uri = f"http://127.0.0.1:{_free_port()}"
     with pytest.raises(TrackingUnavailableError) as err:
         tracking.check_tracking(uri, attempts=2, delay_s=0.05, timeout_s=0.5)
-    assert err.value.exit_code == 3
+    assert exit_code(err.value) == 3
     assert uri in str(err.value) and "2 attempts" in str(err.value)
     assert "\n" not in str(err.value)
 

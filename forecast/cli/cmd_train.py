@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from forecast.cli import app, show_progress
+from forecast.cli.logs import show_progress
 from forecast.inputs import MAX_PATHS, MAX_SEED
 from forecast.inputs import split_values as _split
 from forecast.inputs import years_option as _years
@@ -18,7 +18,6 @@ def _given(path: Path | None) -> Path | None:
     return path if path is not None and str(path) not in ("", ".") else None
 
 
-@app.command("train")
 def train_command(
     data: Path | None = typer.Option(None, "--data", help="Production CSV/Parquet (default: "
                                      "the embedded Dynacor data with its periods and guidance)."),
@@ -72,7 +71,6 @@ def train_command(
                    f"{result.alias} ({result.decision.reason})")
 
 
-@app.command("promote")
 def promote_command(
     version: int = typer.Argument(..., help="Registered version to make champion."),
     name: str = typer.Option("orecast", "--name", help="Registered model name."),

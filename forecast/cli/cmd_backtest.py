@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from forecast.cli import app, show_progress
+from forecast.cli.logs import show_progress
 from forecast.inputs import MAX_PATHS, MAX_SEED, load_inputs, split_values, years_option
 from forecast.outputs import write_dir_atomically
 from models.zoo import model_class
@@ -18,7 +18,6 @@ from training.selection import LOSS_METRICS, choose_procedure
 from training.train import candidate_names, evidence_years
 
 
-@app.command("backtest")
 def backtest_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for per_origin.csv, summary.csv, "
                              "procedure.csv, leave_one_year_out.csv and the figures."),

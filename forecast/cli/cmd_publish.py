@@ -13,7 +13,6 @@ from pathlib import Path
 
 import typer
 
-from forecast.cli import app
 from forecast.inputs import MAX_PATHS, MAX_SEED
 from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
 from models.core.errors import UsageError
@@ -28,7 +27,6 @@ def _today(text: str | None) -> date | None:
         raise UsageError(f"--today: expected YYYY-MM-DD, got {text!r}") from None
 
 
-@app.command("publish")
 def publish_command(
     out: Path = typer.Option(..., "--out", help="ROOT folder: writes ROOT/<year>/<as_of>/ and "
                              "the ROOT/latest link."),

@@ -9,7 +9,6 @@ import pandas as pd
 import typer
 
 from forecast.charts import fan_chart, save_png
-from forecast.cli import app
 from forecast.inputs import (
     MAX_PATHS,
     MAX_SEED,
@@ -19,16 +18,16 @@ from forecast.inputs import (
     parse_guidance_range,
     parse_scenario,
 )
-from forecast.outputs import orecast_version, write_csv, write_dir_atomically, write_json
+from forecast.outputs import write_csv, write_dir_atomically, write_json
 from models.core.errors import UsageError
 from models.core.summary import annual_summary, monthly_frame, quarterly_frame
+from models.core.version import orecast_version
 from models.core.year import forecast_year, guidance_in_force, parse_month, target_year
 from models.zoo import make_model
 
 log = logging.getLogger(__name__)
 
 
-@app.command("forecast")
 def forecast_cmd(
     as_of: str = typer.Option(..., "--as-of", help="Last known month, YYYY-MM."),
     out: Path = typer.Option(..., "--out", help="Folder for annual.json, monthly.csv, "

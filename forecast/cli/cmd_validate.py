@@ -6,11 +6,9 @@ from pathlib import Path
 
 import typer
 
-from forecast.cli import app
 from forecast.validate import validate_file
 
 
-@app.command("validate")
 def validate_cmd(
     file: Path | None = typer.Argument(None, help="Production history (CSV or Parquet); "
                                        "default: the embedded Dynacor dataset."),

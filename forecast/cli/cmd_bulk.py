@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 
 from forecast.bulk import BulkConfig, output_paths, read_series, run_bulk, write_result
-from forecast.cli import app
 from forecast.inputs import MAX_PATHS, MAX_SEED
 from models.core.errors import UsageError
 
@@ -30,7 +29,6 @@ def _quiet_dask() -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
-@app.command("bulk")
 def bulk(
     input: Path = typer.Option(..., "--input", help="Long file series_id,timestamp,value "
                                "(+ numeric exogenous columns): .csv, .csv.gz or .parquet."),

@@ -1,21 +1,53 @@
-"""The ``orecast`` command line: one typer app, commands registered from their own modules.
+"""The ``orecast`` typer app: its commands, registered here one by one, and how errors end.
 
-Errors of the OrecastError family become one line on stderr and an exit code (2 bad input,
-3 model or tracking unavailable); anything else is a bug and keeps its traceback (exit 1).
+Errors of the OrecastError family become one line on stderr and the exit code
+``EXIT_CODES`` gives their class (2 bad input, 3 model or tracking unavailable, 74 an output
+that cannot be written, 75 another publish holds the lock); anything else is a bug and
+keeps its traceback (exit 1).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 
 import typer
 
-from models.core.errors import DataValidationError, OrecastError
+from forecast.cli import (
+    cmd_backtest,
+    cmd_bulk,
+    cmd_forecast,
+    cmd_publish,
+    cmd_train,
+    cmd_validate,
+)
+from forecast.cli.logs import configure_logging
+from forecast.publish_fs import PublishLockedError
+from models.core.errors import (
+    DataValidationError,
+    ModelDeclined,
+    ModelUnavailableError,
+    OrecastError,
+    OutputWriteError,
+    PublishConflictError,
+    TrackingUnavailableError,
+    UsageError,
+)
+from models.core.version import orecast_version
 
 #: problems printed for one bad file before the rest are counted
 MAX_PROBLEMS_SHOWN = 50
+
+#: exit code of each error class; an error takes the code of its nearest listed class
+EXIT_CODES: dict[type[OrecastError], int] = {
+    DataValidationError: 2,
+    UsageError: 2,
+    ModelDeclined: 2,
+    PublishConflictError: 2,
+    ModelUnavailableError: 3,
+    TrackingUnavailableError: 3,
+    OutputWriteError: 74,   # EX_IOERR: worth a retry once space is freed
+    PublishLockedError: 75,  # EX_TEMPFAIL: another publish is running; retry
+}
 
 app = typer.Typer(
     name="orecast",
@@ -28,8 +60,6 @@ app = typer.Typer(
 
 def _version(show: bool) -> None:
     if show:
-        from forecast.outputs import orecast_version
-
         typer.echo(f"orecast {orecast_version()}")
         raise typer.Exit(0)
 
@@ -39,38 +69,24 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Warnings and errors only."),
           version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")) -> None:
-    # MLflow's own log format (and level) would otherwise sit beside ours: its records go
-    # through the root logger, at the level set here.
-    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
-    default = os.environ.get("ORECAST_LOG_LEVEL", "INFO").upper()
-    level = (logging.DEBUG if verbose else logging.WARNING if quiet
-             else getattr(logging, default, logging.INFO))
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("matplotlib", "PIL", "urllib3", "alembic", "mlflow", "distributed"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    configure_logging(verbose=verbose, quiet=quiet)
 
 
-def show_progress() -> bool:
-    """Progress bars at the INFO level and below, off with ``-q`` or a quieter
-    ``ORECAST_LOG_LEVEL``."""
-    return logging.getLogger().getEffectiveLevel() <= logging.INFO
+app.command("forecast")(cmd_forecast.forecast_cmd)
+app.command("validate")(cmd_validate.validate_cmd)
+app.command("backtest")(cmd_backtest.backtest_cmd)
+app.command("train")(cmd_train.train_command)
+app.command("promote")(cmd_train.promote_command)
+app.command("publish")(cmd_publish.publish_command)
+app.command("bulk")(cmd_bulk.bulk)
 
 
-def _register_commands() -> None:
-    # Each command lives in its own module; importing it registers it on ``app``.
-    import importlib
-
-    for module in ("forecast.cmd_forecast", "forecast.cmd_validate", "forecast.cmd_backtest",
-                   "forecast.cmd_train", "forecast.cmd_publish", "forecast.cmd_bulk"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
-_register_commands()
+def exit_code(exc: OrecastError) -> int:
+    """The exit code of an orecast error: that of its nearest class in ``EXIT_CODES``, else 1."""
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
 
 
 def report_error(exc: OrecastError) -> int:
@@ -82,7 +98,7 @@ def report_error(exc: OrecastError) -> int:
         # A file with a million bad rows must not print a million lines.
         print(f"error: ... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems "
               f"({len(problems)} in all)", file=sys.stderr)
-    return exc.exit_code
+    return exit_code(exc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,11 +127,3 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point: run ``main`` and exit with its code."""
     sys.exit(main())
-
-
-if __name__ == "__main__":
-    # Run as a script the module is ``__main__``: commands are registered on the imported
-    # ``forecast.cli``, so use that one.
-    from forecast.cli import run as _run
-
-    _run()

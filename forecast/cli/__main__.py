@@ -1,0 +1,5 @@
+"""``python -m forecast.cli``: the orecast command line."""
+
+from forecast.cli import run
+
+run()
