@@ -106,7 +106,8 @@ def register_champion(uri: str, work: Path) -> str:
 
 def publish_part(n_plants: int, n_paths: int, max_growth_mib: float, work: Path) -> bool:
     """Publish ``n_plants`` plants in a row in this process; print RSS. True when all good."""
-    from forecast.publish import PublishRequest, publish, read_manifest
+    from forecast.publish import PublishRequest, publish
+    from forecast.publish.placing import read_manifest
     from models.simulator.plant import simulate_plant
 
     uri = f"sqlite:///{work / 'mlflow.db'}"

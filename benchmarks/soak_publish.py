@@ -65,7 +65,7 @@ def _publish_cli(root: Path, data: Path, as_of: str, n_paths: int, uri: str) -> 
 
 def check_root(root: Path, as_ofs: list[str]) -> list[str]:
     """Problems of ROOT holding the publications of ``as_ofs`` (empty when all is well)."""
-    from forecast.publish import FILES, LATEST, STAGING_PREFIX, publications, read_manifest
+    from forecast.publish.placing import FILES, LATEST, STAGING_PREFIX, publications, read_manifest
 
     problems = []
     found = {p.name: p for p in publications(root)}
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     if finished != len(months) or len(runs) != len(months):
         failures.append(f"publication runs: {finished} FINISHED of {len(runs)}, expected "
                         f"{len(months)}")
-    from forecast.publish import publications, read_manifest
+    from forecast.publish.placing import publications, read_manifest
 
     failures += [f"at the end: {p}" for p in check_root(root, months)]
     complete = sum(read_manifest(p) is not None for p in publications(root))

@@ -21,7 +21,7 @@ from forecast.cli import (
     cmd_validate,
 )
 from forecast.cli.logs import configure_logging
-from forecast.publish_fs import PublishLockedError
+from forecast.publish.placing import PublishLockedError
 from models.core.errors import (
     DataValidationError,
     ModelDeclined,

@@ -31,7 +31,8 @@ from pathlib import Path
 import pytest
 
 from forecast.cli import main
-from forecast.publish import FILES, PublishRequest, publish, read_manifest
+from forecast.publish import PublishRequest, publish
+from forecast.publish.placing import FILES, read_manifest
 from tests.forecast.test_publish import registered_store
 
 N_PATHS = 500

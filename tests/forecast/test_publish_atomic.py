@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 
 from forecast.cli import exit_code
-from forecast.publish import (
+from forecast.publish import PublishRequest, publish
+from forecast.publish.placing import (
     FILES,
     PublishLockedError,
-    PublishRequest,
     exchange_dirs,
     publications,
-    publish,
     read_manifest,
     recover,
     root_lock,

@@ -31,14 +31,6 @@ def test_interval_coverage_on_level_series():
     assert 0.6 <= float(np.mean(hits)) <= 0.97
 
 
-def test_deterministic_for_a_seed(plant):
-    m = ETS().fit(plant.loc[:"2015-12"])
-    a = m.sample_paths(6, 200, seed=9)
-    np.testing.assert_array_equal(a, m.sample_paths(6, 200, seed=9))
-    assert not np.array_equal(a, m.sample_paths(6, 200, seed=10))
-    assert np.all(np.isfinite(a)) and np.all(a >= 0)
-
-
 def test_point_forecast_is_the_centre_of_the_paths_without_their_noise():
     rng = np.random.default_rng(1)
     t = np.arange(84)

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.core.errors import ModelDeclined
 from models.core.pipeline import fit_model
 from models.simulator.plant import simulate_plant
 from models.zoo.gbm import GradientBoosting
@@ -30,21 +29,6 @@ def rainy_plant(months: int, seed: int) -> pd.DataFrame:
                          "ore_processed_t": processed}, index=idx)
 
 
-def test_paths_have_requested_shape_and_are_finite_non_negative():
-    paths = GradientBoosting().fit(rainy_plant(72, 0)).sample_paths(12, 500, seed=0)
-    assert paths.shape == (500, 12)
-    assert np.all(np.isfinite(paths)) and np.all(paths >= 0)
-
-
-def test_same_data_and_seed_give_the_same_paths_bit_for_bit():
-    hist = rainy_plant(72, 0)
-    a = GradientBoosting().fit(hist).sample_paths(6, 200, seed=3)
-    b = GradientBoosting().fit(hist).sample_paths(6, 200, seed=3)
-    c = GradientBoosting().fit(hist).sample_paths(6, 200, seed=4)
-    assert np.array_equal(a, b)
-    assert not np.allclose(a, c)
-
-
 def test_reads_ore_only_when_present_and_never_declines_for_its_absence():
     hist = rainy_plant(60, 1)
     assert GradientBoosting().fit(hist).ore_columns_ == ORE
@@ -55,11 +39,6 @@ def test_reads_ore_only_when_present_and_never_declines_for_its_absence():
     gapped = hist.copy()
     gapped.iloc[4, 1] = np.nan
     assert GradientBoosting().fit(gapped).ore_columns_ == []
-
-
-def test_declines_a_short_history():
-    with pytest.raises(ModelDeclined, match="at least 36"):
-        fit_model(GradientBoosting(), rainy_plant(30, 1))
 
 
 def test_learns_the_rainy_season_dip_from_ounces_alone():

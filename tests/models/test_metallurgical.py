@@ -1,22 +1,16 @@
-"""The metallurgical model: calibrated intervals on the synthetic plant, scenarios, declines."""
+"""The metallurgical model: calibrated intervals on the synthetic plant, scenarios, modes."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import models
-from models.core.errors import DataValidationError, ModelDeclined
-from models.core.pipeline import fit_model
-from models.data.tables import load_production
+from models.core.errors import DataValidationError
 from models.simulator.plant import simulate_plant
 from models.zoo import make_model
 from models.zoo.metallurgical import Metallurgical, fit_ar1
 
-DYNACOR = Path(models.__file__).parent / "data" / "datasets" / "dynacor" / "monthly.csv"
 STANDARD = ["gold_oz", "ore_purchased_t", "ore_processed_t", "head_grade_gpt",
             "recovery_pct", "capacity_tpd"]
 
@@ -43,29 +37,6 @@ def test_80pct_interval_of_next_year_covers_truth_near_nominal(drop):
     assert 0.60 <= rate <= 0.97
     # Misses on both sides, not a biased centre (nominal 6 of 60 each side).
     assert low <= 14 and high <= 14
-
-
-def test_paths_non_negative_finite_and_deterministic():
-    df = simulate_plant(48, 2)
-    model = Metallurgical().fit(df)
-    a = model.sample_paths(18, 500, seed=3)
-    b = model.sample_paths(18, 500, seed=3)
-    assert a.shape == (500, 18)
-    assert np.all(np.isfinite(a)) and np.all(a >= 0)
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, model.sample_paths(18, 500, seed=4))
-    refit = Metallurgical().fit(df).sample_paths(18, 500, seed=3)
-    np.testing.assert_array_equal(a, refit)
-
-
-def test_declines_on_dynacor_data_without_milled_tonnes():
-    history = load_production(DYNACOR)
-    with pytest.raises(ModelDeclined, match="ore_processed_t"):
-        fit_model(Metallurgical(), history)
-    reason = Metallurgical.decline_reason(history.drop(columns=["ore_processed_t"]))
-    assert reason is not None and "ore_processed_t" in reason
-    short = simulate_plant(11, 1)
-    assert "12 observed months" in Metallurgical.decline_reason(short)
 
 
 def test_fit_recovers_simulated_plant_parameters():
@@ -123,8 +94,6 @@ def test_yield_mode_with_only_gold_and_milled_tonnes():
 def test_params_only_stored_and_zoo_builds_it():
     model = make_model("metallurgical", downtime_days=3.0, yield_ar=False)
     assert isinstance(model, Metallurgical)
-    assert model.get_params()["downtime_days"] == 3.0
-    assert model.clone().get_params() == model.get_params()
     model.fit(simulate_plant(36, 5)[STANDARD])
     assert model.grade_ar_.phi == 0.0
 

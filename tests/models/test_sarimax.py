@@ -1,4 +1,4 @@
-"""SARIMAX on ore tonnes: declines, scenarios, joint simulation of ore, coverage."""
+"""SARIMAX on ore tonnes: exogenous columns, scenarios, joint simulation of ore, coverage."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.core.errors import DataValidationError, ModelDeclined
+from models.core.errors import DataValidationError
 from models.core.pipeline import fit_model
 from models.kernels.seasonal import SeasonalLogVar, month_of_year
 from models.simulator.plant import simulate_plant
@@ -36,41 +36,11 @@ def scenario(model: SarimaxExog, horizon: int, **tonnes: float) -> pd.DataFrame:
     return pd.DataFrame(tonnes, index=model.future_index(horizon))
 
 
-def test_paths_have_requested_shape_and_are_finite_non_negative():
-    paths = SarimaxExog().fit(ore_plant(60, 0)).sample_paths(12, 400, seed=0)
-    assert paths.shape == (400, 12)
-    assert np.all(np.isfinite(paths)) and np.all(paths >= 0)
-
-
-def test_same_seed_same_paths_other_seed_differs():
-    m = SarimaxExog().fit(ore_plant(60, 0))
-    assert np.array_equal(m.sample_paths(6, 100, 3), m.sample_paths(6, 100, 3))
-    assert not np.allclose(m.sample_paths(6, 100, 3), m.sample_paths(6, 100, 4))
-
-
 def test_uses_processed_tonnes_only_when_complete():
     hist = ore_plant(48, 1)
     assert SarimaxExog().fit(hist).exog_columns_ == ["ore_purchased_t", "ore_processed_t"]
     hist.iloc[5, hist.columns.get_loc("ore_processed_t")] = np.nan
     assert SarimaxExog().fit(hist).exog_columns_ == ["ore_purchased_t"]
-
-
-def test_declines_without_ore_purchases():
-    hist = ore_plant(48, 1).drop(columns=["ore_purchased_t", "ore_processed_t"])
-    with pytest.raises(ModelDeclined, match="ore_purchased_t"):
-        fit_model(SarimaxExog(), hist)
-
-
-def test_declines_with_a_missing_ore_month():
-    hist = ore_plant(48, 1)
-    hist.iloc[10, hist.columns.get_loc("ore_purchased_t")] = np.nan
-    with pytest.raises(ModelDeclined, match="ore_purchased_t"):
-        fit_model(SarimaxExog(), hist)
-
-
-def test_declines_a_short_history():
-    with pytest.raises(ModelDeclined, match="at least 24"):
-        fit_model(SarimaxExog(), ore_plant(20, 1))
 
 
 def test_more_ore_in_the_scenario_means_more_ounces():

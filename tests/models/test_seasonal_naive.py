@@ -3,10 +3,7 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-import pytest
 
-from models.core.errors import ModelDeclined
-from models.core.pipeline import fit_model
 from models.zoo.seasonal_naive import SeasonalNaive
 from tests.models.series import gold_frame
 
@@ -25,17 +22,6 @@ def test_uncertainty_grows_in_the_second_year(plant):
     paths = m.sample_paths(24, 4000, seed=1)
     sd = paths.std(axis=0)
     assert sd[12:].mean() > 1.2 * sd[:12].mean()
-
-
-def test_declines_short_history():
-    with pytest.raises(ModelDeclined, match="at least 24"):
-        fit_model(SeasonalNaive(), _series(np.ones(23)))
-
-
-def test_get_params_and_clone():
-    m = SeasonalNaive(season_length=4)
-    assert m.get_params() == {"season_length": 4, "block_length": 12}
-    assert m.clone().get_params() == m.get_params()
 
 
 def test_block_bootstrap_keeps_runs_of_residuals():

@@ -39,18 +39,6 @@ def log_level_frame(months: int, seed: int, seasonal: bool = True, sd_level: flo
     return pd.DataFrame({"gold_oz": y}, index=idx)
 
 
-def test_paths_have_requested_shape_and_are_finite_non_negative():
-    paths = StateSpace().fit(log_level_frame(48, 0)).sample_paths(12, 400, seed=0)
-    assert paths.shape == (400, 12)
-    assert np.all(np.isfinite(paths)) and np.all(paths >= 0)
-
-
-def test_same_seed_same_paths_other_seed_differs():
-    m = StateSpace().fit(log_level_frame(48, 0))
-    assert np.array_equal(m.sample_paths(6, 100, 3), m.sample_paths(6, 100, 3))
-    assert not np.allclose(m.sample_paths(6, 100, 3), m.sample_paths(6, 100, 4))
-
-
 def test_fits_the_real_series_with_four_missing_months_and_gives_a_sane_2017():
     hist = dynacor_monthly()
     yf = forecast_year(StateSpace(), hist, pd.Period("2017-06", freq="M"), n_paths=4000,

@@ -6,8 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.core.errors import ModelDeclined
-from models.core.pipeline import fit_model
 from models.kernels.seasonal import is_seasonal, month_of_year, multiplicative_indices
 from models.zoo.theta import Theta
 
@@ -24,18 +22,6 @@ def seasonal_frame(months: int, seed: int, sigma_level: float = 60.0,
     y = level + sigma_obs * rng.standard_normal(months)
     idx = pd.period_range("2009-01", periods=months, freq="M", name="month")
     return pd.DataFrame({"gold_oz": y * PROFILE[month_of_year(idx)]}, index=idx)
-
-
-def test_paths_have_requested_shape_and_are_finite_non_negative():
-    paths = Theta().fit(seasonal_frame(60, 0)).sample_paths(12, 500, seed=0)
-    assert paths.shape == (500, 12)
-    assert np.all(np.isfinite(paths)) and np.all(paths >= 0)
-
-
-def test_same_seed_same_paths_other_seed_differs():
-    m = Theta().fit(seasonal_frame(60, 0))
-    assert np.array_equal(m.sample_paths(6, 100, 3), m.sample_paths(6, 100, 3))
-    assert not np.allclose(m.sample_paths(6, 100, 3), m.sample_paths(6, 100, 4))
 
 
 def test_seasonality_test_detects_profile_and_rejects_white_noise():
@@ -78,11 +64,6 @@ def test_80pct_interval_covers_about_80pct_of_outcomes():
         hits.append((truth >= lo) & (truth <= hi))
     coverage = float(np.mean(hits))
     assert 0.65 <= coverage <= 0.93, coverage
-
-
-def test_declines_below_twelve_months():
-    with pytest.raises(ModelDeclined, match="theta"):
-        fit_model(Theta(), seasonal_frame(11, 0))
 
 
 def test_point_forecast_is_the_centre_of_the_paths_without_their_noise():

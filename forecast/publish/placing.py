@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -21,7 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forecast.joblog import JobLog
+from forecast.publish.joblog import JobLog
+from forecast.publish.request import PublishIOError
 from models.core.errors import PublishConflictError
 
 #: files of a publication, in the order they are written (the manifest last)
@@ -201,3 +203,51 @@ def recover(root: Path, job: JobLog | None = None) -> list[str]:
         if job is not None:
             job.event("recover", note=note)
     return notes
+
+
+def place(stage: Path, target: Path, job: JobLog) -> tuple[bool, Path | None]:
+    """Move the staged folder to ``target``; an existing target is kept as superseded.
+
+    Returns (placed, where the previous publication was kept or None). After an atomic
+    swap the staging path holds the previous publication: if moving it aside fails, it is
+    left there for ``recover`` (it is complete and older than the one in place).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        os.rename(stage, target)
+        _fault_point("placed")
+        return True, None
+    kept = superseded_name(target)
+    if exchange_dirs(stage, target):
+        _fault_point("exchanged")
+        try:
+            os.rename(stage, kept)
+        except OSError as exc:
+            job.event("place", logging.ERROR, status="kept-in-staging", error=exc)
+            return True, stage
+    else:
+        # Without an atomic swap the path is briefly empty; the old folder is never lost.
+        os.rename(target, kept)
+        _fault_point("exchanged")
+        os.rename(stage, target)
+    _fault_point("placed")
+    return True, kept
+
+
+def why(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def update_latest_or_raise(root: Path, placed_at: Path | None = None) -> Path | None:
+    """``update_latest``, its failure named as a ``PublishIOError`` (exit 74).
+
+    The publications themselves are complete either way; a rerun of the same command finds
+    its publication unchanged and points ``latest`` again.
+    """
+    try:
+        return update_latest(root)
+    except OSError as exc:
+        done = (f"the publication is in place at {placed_at}" if placed_at is not None
+                else "every publication is intact")
+        raise PublishIOError(f"{root / LATEST}: cannot update the link ({why(exc)}); "
+                             f"{done}; rerun the same command to point it") from exc

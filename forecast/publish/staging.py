@@ -1,0 +1,54 @@
+"""Writing a publication's files into its staging folder, the manifest last."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from forecast.publish.compute import Computed
+from forecast.publish.placing import FILES, _fault_point, sha256_file
+from forecast.publish.request import FORMAT
+from models.core.version import orecast_version
+
+
+def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
+    """Write every file of the publication into ``stage``; the manifest last. Returns it."""
+    from forecast.charts import fan_chart, guidance_chart, save_png
+    from forecast.outputs import write_csv, write_json
+    from forecast.report import ReportInputs, render_report
+    from models.core.summary import monthly_frame, quarterly_frame
+
+    monthly, quarterly = monthly_frame(c.yf), quarterly_frame(c.yf)
+    writers = {
+        "monthly.csv": lambda p: write_csv(monthly, p),
+        "quarterly.csv": lambda p: write_csv(quarterly, p),
+        "annual.json": lambda p: write_json(c.annual, p),
+        "fan_chart.png": lambda p: save_png(fan_chart(c.yf, c.guidance), p),
+        "guidance_chart.png": lambda p: save_png(guidance_chart(c.yf, c.guidance), p),
+    }
+    for name, write in writers.items():
+        write(stage / name)
+        _fault_point(f"staged:{name}")
+    model_info = {"uri": c.ref.uri, "loaded": c.ref.load_uri, "name": c.ref.name,
+                  "version": c.ref.version, "alias": c.ref.alias, "run_id": c.loaded.run_id,
+                  "spec": c.loaded.spec.label, "zoo_model": c.loaded.spec.name}
+    html = render_report(ReportInputs(
+        annual=c.annual, monthly=monthly, quarterly=quarterly,
+        fan_png=(stage / "fan_chart.png").read_bytes(),
+        guidance_png=(stage / "guidance_chart.png").read_bytes(),
+        model=model_info, backtest=c.backtest, data_label=c.data_label,
+        n_paths=c.key["n_paths"], seed=c.key["seed"]))
+    (stage / "report.html").write_text(html, encoding="utf-8")
+    _fault_point("staged:report.html")
+    manifest = {
+        "format": FORMAT, "year": c.year, "as_of": str(c.as_of),
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "key_sha256": c.key_sha256, "key": c.key,
+        "data": {"source": c.data_label, "sha256": c.data_sha256},
+        "model": model_info, "orecast_version": orecast_version(),
+        "files": {name: sha256_file(stage / name) for name in FILES if name != "manifest.json"},
+    }
+    write_json(manifest, stage / "manifest.json")
+    _fault_point("staged:manifest.json")
+    return manifest
