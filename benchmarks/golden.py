@@ -79,9 +79,11 @@ def _normalised(path: Path, root: Path) -> bytes:
 
 
 def _files(root: Path) -> dict[str, Path]:
-    skip = ("mlflow.db", "mlruns", "mlartifacts", ".lock")
+    skip = ("mlflow.db", "mlruns", "mlartifacts")
+    # The publish lock file holds the holder's process id: not an output.
     return {str(p.relative_to(root)): p for p in sorted(root.rglob("*"))
-            if p.is_file() and not any(s in p.parts or p.name == s for s in skip)}
+            if p.is_file() and not p.name.endswith(".lock")
+            and not any(s in p.parts for s in skip)}
 
 
 def compare(a: Path, b: Path) -> int:

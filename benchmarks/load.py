@@ -91,7 +91,7 @@ def register_champion(uri: str, work: Path) -> str:
 
     from models.simulator.plant import simulate_plant
     from training.tracking import tracking_uri
-    from training.train import train
+    from training.train import TrainConfig, train
 
     with tracking_uri(uri):
         for name in ("orecast", "orecast-publish"):
@@ -99,7 +99,7 @@ def register_champion(uri: str, work: Path) -> str:
                                      .as_uri())
     plant = simulate_plant(60, seed=1, start="2013-01")
     job = train(plant, models=["seasonal_naive", "share_runrate"], years=[2016], tracking=uri,
-                n_paths=200, figures=False)
+                config=TrainConfig(n_paths=200, figures=False))
     print(f"champion: orecast version {job.version} ({job.spec.label})", flush=True)
     return job.spec.label
 

@@ -17,10 +17,10 @@ import time
 import pandas as pd
 
 from models.data.datasets import dynacor
-from training.backtest import run_backtest
+from training.backtest import BacktestConfig, run_backtest
 from training.combination import EQUAL, SKILL, add_combinations
+from training.inputs import available_models
 from training.selection import choose_procedure
-from training.train import available_models
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     t0 = time.perf_counter()
     names = available_models()
     res = run_backtest(ds.monthly, names, [2017], periods=ds.periods, guidance=ds.guidance,
-                       n_paths=args.n_paths, seed=args.seed, n_jobs=args.jobs)
+                       config=BacktestConfig(n_paths=args.n_paths, seed=args.seed, n_jobs=args.jobs))
     res, _ = add_combinations(res, ds.monthly, 3)
     po = res.per_origin
     actual = float(po["annual_actual_oz"].iloc[0])

@@ -21,11 +21,12 @@ import time
 import pandas as pd
 
 from models.data.datasets import dynacor
-from training.backtest import GUIDANCE, QUARTER_ENDS, run_backtest
+from training.backtest import BacktestConfig, run_backtest
 from training.combination import EQUAL, SKILL, add_combinations
+from training.inputs import available_models
 from training.loyo import PROCEDURE, expectation_table, leave_one_year_out
+from training.scoring import GUIDANCE, QUARTER_ENDS
 from training.selection import choose_procedure
-from training.train import available_models
 
 
 def by_months_known(po: pd.DataFrame, column: str, models: list[str]) -> pd.DataFrame:
@@ -49,9 +50,8 @@ def main() -> None:
     ds = dynacor()
     t0 = time.perf_counter()
     names = available_models()
-    res = run_backtest(ds.monthly, names, range(2011, 2018), periods=ds.periods,
-                       guidance=ds.guidance, n_paths=args.n_paths, seed=args.seed,
-                       n_jobs=args.jobs)
+    res = run_backtest(ds.monthly, names, range(2011, 2018), periods=ds.periods, guidance=ds.guidance,
+                       config=BacktestConfig(n_paths=args.n_paths, seed=args.seed, n_jobs=args.jobs))
     res, weights = add_combinations(res, ds.monthly, 3)
     held, folds = leave_one_year_out(res, ds.monthly, 3)
     po = pd.concat([res.per_origin, held.drop(columns="pick")], ignore_index=True)

@@ -41,14 +41,14 @@ def _register(uri: str, history: pd.DataFrame, work: Path) -> str:
     import mlflow
 
     from training.tracking import tracking_uri
-    from training.train import train
+    from training.train import TrainConfig, train
 
     with tracking_uri(uri):
         for name in ("orecast", "orecast-publish"):
             mlflow.create_experiment(name, artifact_location=(work / "artifacts" / name)
                                      .as_uri())
-    job = train(history, models=["seasonal_naive", "share_runrate"], years=[2009],
-                tracking=uri, n_paths=200, figures=False)
+    job = train(history, models=["seasonal_naive", "share_runrate"], years=[2009], tracking=uri,
+                config=TrainConfig(n_paths=200, figures=False))
     return f"orecast version {job.version} ({job.spec.label})"
 
 

@@ -12,8 +12,7 @@ distribution is scored against the actual total. The next ``monthly_h`` months (
 month by month. The guidance in force at each origin is scored the same way next to the
 models: its midpoint as the point and its range as the interval at every level.
 
-Point forecasts are the median (p50) of the paths, for the year and for each month: the
-median minimises expected absolute error, which is what APE and MAE measure.
+Scores are ``training.scoring``'s.
 """
 
 from __future__ import annotations
@@ -25,46 +24,60 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from models.core.columns import TARGET
 from models.core.errors import DataValidationError, ModelDeclined
-from models.core.year import (
-    YearForecast,
-    data_span,
-    forecast_year,
-    guidance_in_force,
-    known_year_to_date,
-    target_year,
-)
+from models.core.year import YearForecast, data_span, forecast_year, known_year_to_date, target_year
 from models.data.periods import annual_totals
 from models.zoo import make_model
-from training import metrics
+from training.scoring import (
+    SKIPPED_COLUMNS,
+    guidance_row,
+    origin_row,
+    per_origin_frame,
+    score_paths,
+    summarise,
+)
 
 log = logging.getLogger(__name__)
 
-LEVELS = (50, 80, 90)
-ANNUAL_QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
-PER_ORIGIN_COLUMNS = [
-    "model", "year", "as_of", "months_known", "evidence", "status", "reason",
-    "annual_actual_oz",
-    "annual_mean", "annual_p05", "annual_p10", "annual_p25", "annual_p50", "annual_p75",
-    "annual_p90", "annual_p95", "annual_ape", "annual_crps",
-    "annual_cover50", "annual_cover80", "annual_cover90",
-    "monthly_n", "monthly_mae", "monthly_smape", "monthly_mase", "monthly_crps",
-    "monthly_pinball", "monthly_cover50", "monthly_cover80", "monthly_cover90",
-]
-SCORE_COLUMNS = ["annual_ape", "annual_crps", "annual_cover50", "annual_cover80",
-                 "annual_cover90", "monthly_mae", "monthly_smape", "monthly_mase",
-                 "monthly_crps", "monthly_pinball", "monthly_cover50", "monthly_cover80",
-                 "monthly_cover90"]
-SKIPPED_COLUMNS = ["year", "as_of", "reason"]
-#: months known at the quarter-end origins (December of the year before, March, June, Sept.)
-QUARTER_ENDS = (0, 3, 6, 9)
-GUIDANCE = "guidance"
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """How a backtest simulates and runs; none of it changes which origins are scored.
+
+    Attributes:
+        n_paths: sample paths per forecast.
+        seed: base seed; each task's seed is ``task_seed(seed, model, origin)``.
+        monthly_h: months after each origin scored month by month (capped at December).
+        n_jobs: worker processes (joblib loky) when > 1; results do not depend on it.
+        progress: show a tqdm progress bar.
+    """
+
+    n_paths: int = 1000
+    seed: int = 0
+    monthly_h: int = 3
+    n_jobs: int = 1
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.monthly_h < 1 or self.n_paths < 1:
+            raise ValueError(f"monthly_h and n_paths must be >= 1, got {self.monthly_h}, "
+                             f"{self.n_paths}")
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One (model, origin) fit: what differs between the tasks of a backtest."""
+
+    model: str
+    params: Mapping[str, Any]
+    as_of: pd.Period
+    evidence: str
+    actual: float
 
 
 @dataclass
@@ -190,131 +203,27 @@ def task_seed(seed: int, model: str, as_of: pd.Period) -> int:
     return int.from_bytes(digest, "little")
 
 
-def _empty_row(model: str, year: int, as_of: pd.Period, months_known: int,
-               actual: float, evidence: str = "monthly") -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(PER_ORIGIN_COLUMNS, np.nan)
-    row.update(model=model, year=year, as_of=str(as_of), months_known=months_known,
-               evidence=evidence, status="ok", reason="", annual_actual_oz=actual,
-               monthly_n=0)
-    for lv in LEVELS:
-        row[f"annual_cover{lv}"] = pd.NA
-    return row
-
-
-def score_paths(row: dict[str, Any], yf: YearForecast, history: pd.DataFrame,
-                monthly_h: int) -> None:
-    """Fill the annual and monthly scores of ``row`` from a YearForecast ``yf`` (in place)."""
-    annual = yf.annual_paths
-    actual = row["annual_actual_oz"]
-    q = np.quantile(annual, ANNUAL_QUANTILES, method="linear")
-    row["annual_mean"] = float(annual.mean())
-    for level, value in zip(ANNUAL_QUANTILES, q, strict=True):
-        row[f"annual_p{round(level * 100):02d}"] = float(value)
-    row["annual_ape"] = 100.0 * abs(row["annual_p50"] - actual) / actual
-    row["annual_crps"] = metrics.crps_from_samples(annual, actual)
-    for lv in LEVELS:
-        row[f"annual_cover{lv}"] = bool(metrics.interval_coverage(annual, actual, lv / 100))
-
-    n_known = yf.months_actual
-    h = min(monthly_h, 12 - n_known)
-    paths = yf.month_paths[:, n_known:n_known + h]
-    observed = history[TARGET].reindex(yf.months[n_known:n_known + h]).to_numpy(dtype=float)
-    keep = np.isfinite(observed)
-    row["monthly_n"] = int(keep.sum())
-    if not keep.any():
-        return
-    paths, observed = paths[:, keep], observed[keep]
-    point = np.median(paths, axis=0)
-    past = history.loc[history.index <= yf.as_of, TARGET].to_numpy(dtype=float)
-    row["monthly_mae"] = metrics.mae(observed, point)
-    row["monthly_smape"] = metrics.smape(observed, point)
-    row["monthly_mase"] = metrics.mase(observed, point, metrics.mase_scale(past))
-    row["monthly_crps"] = float(np.mean(metrics.crps_from_samples(paths, observed)))
-    row["monthly_pinball"] = float(np.mean(metrics.pinball_loss(paths, observed)))
-    for lv in LEVELS:
-        row[f"monthly_cover{lv}"] = float(np.mean(
-            metrics.interval_coverage(paths, observed, lv / 100)))
-
-
-def origin_row(model: str, as_of: pd.Period, actual: float, evidence: str
-               ) -> dict[str, Any]:
-    """An unscored per-origin row of ``model`` at ``as_of`` (status ok)."""
-    return _empty_row(model, target_year(as_of), as_of, as_of.month % 12, actual, evidence)
-
-
-def _run_task(name: str, params: Mapping[str, Any], history: pd.DataFrame,
-              periods: pd.DataFrame | None, as_of: pd.Period, evidence: str, actual: float,
-              n_paths: int, seed: int, monthly_h: int
-              ) -> tuple[dict[str, Any], YearForecast | None]:
+def _run_task(task: _Task, history: pd.DataFrame, periods: pd.DataFrame | None,
+              config: BacktestConfig) -> tuple[dict[str, Any], YearForecast | None]:
     """Fit one model at one origin and score it; declines become rows, never exceptions."""
-    row = origin_row(name, as_of, actual, evidence)
+    row = origin_row(task.model, task.as_of, task.actual, task.evidence)
     try:
-        model = make_model(name, **params)
-        yf = forecast_year(model, history, as_of, target_year(as_of), n_paths=n_paths,
-                           seed=task_seed(seed, name, as_of), periods=periods)
+        model = make_model(task.model, **task.params)
+        yf = forecast_year(model, history, task.as_of, target_year(task.as_of),
+                           n_paths=config.n_paths,
+                           seed=task_seed(config.seed, task.model, task.as_of), periods=periods)
     except (ModelDeclined, DataValidationError) as exc:
         row.update(status="declined", reason=str(exc))
         return row, None
-    score_paths(row, yf, history, monthly_h)
+    score_paths(row, yf, history, config.monthly_h)
     return row, yf
-
-
-def _guidance_row(guidance: pd.DataFrame | None, as_of: pd.Period, evidence: str,
-                  actual: float) -> dict[str, Any]:
-    """Score the guidance in force at ``as_of`` as a uniform distribution on its range."""
-    year = target_year(as_of)
-    row = origin_row(GUIDANCE, as_of, actual, evidence)
-    rng = guidance_in_force(guidance, year, as_of)
-    if rng is None:
-        row.update(status="declined", reason=f"no {year} guidance announced by end of {as_of}")
-        return row
-    low, high = rng
-    mid = 0.5 * (low + high)
-    # One range serves as the interval at every level, so all lower quantiles are the low
-    # end and all upper ones the high end.
-    row.update(annual_mean=mid, annual_p50=mid, annual_p05=low, annual_p10=low, annual_p25=low,
-               annual_p75=high, annual_p90=high, annual_p95=high)
-    row["annual_ape"] = 100.0 * abs(mid - actual) / actual
-    row["annual_crps"] = metrics.crps_uniform(low, high, actual)
-    inside = bool(low <= actual <= high)
-    for lv in LEVELS:
-        row[f"annual_cover{lv}"] = inside
-    return row
-
-
-def summarise(per_origin: pd.DataFrame) -> pd.DataFrame:
-    """Model x months_known means of the scores over ``ok`` rows (coverage as a share).
-
-    Args:
-        per_origin: the per-origin table of a backtest.
-    Returns:
-        Frame with ``model, months_known, n_origins, n_declined`` and the mean of every
-        score column; models in order of first appearance.
-    """
-    cols = ["model", "months_known", "n_origins", "n_declined", *SCORE_COLUMNS]
-    if per_origin.empty:
-        return pd.DataFrame(columns=cols)
-    df = per_origin.copy()
-    order = {m: i for i, m in enumerate(dict.fromkeys(df["model"]))}
-    ok = df["status"] == "ok"
-    for c in SCORE_COLUMNS:
-        df[c] = df[c].astype("Float64").where(ok)
-    grouped = df.groupby(["model", "months_known"], sort=False)
-    out = grouped[SCORE_COLUMNS].mean().astype(float)
-    out["n_origins"] = grouped["status"].agg(lambda s: int((s == "ok").sum()))
-    out["n_declined"] = grouped["status"].agg(lambda s: int((s != "ok").sum()))
-    out = out.reset_index()
-    out["_order"] = out["model"].map(order)
-    out = out.sort_values(["_order", "months_known"], kind="stable").drop(columns="_order")
-    return out[cols].reset_index(drop=True)
 
 
 def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Sequence[int], *,
                  periods: pd.DataFrame | None = None, guidance: pd.DataFrame | None = None,
                  annual_actuals: Mapping[int, float] | None = None,
-                 n_paths: int = 1000, seed: int = 0, monthly_h: int = 3, n_jobs: int = 1,
                  model_params: Mapping[str, dict] | None = None,
-                 progress: bool = False) -> BacktestResult:
+                 config: BacktestConfig = BacktestConfig()) -> BacktestResult:
     """Rolling-origin backtest of ``model_names`` over the origins of ``years``.
 
     Args:
@@ -326,17 +235,11 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
         annual_actuals: {year: total oz} for years whose monthly figures have gaps (see
             ``models.data.periods.annual_totals``, which the backtest applies itself to its
             history and periods); all 12 monthly actuals take precedence.
-        n_paths: sample paths per forecast.
-        seed: base seed; each task's seed is ``task_seed(seed, model, origin)``.
-        monthly_h: months after each origin scored month by month (capped at December).
-        n_jobs: worker processes (joblib loky) when > 1; results do not depend on it.
         model_params: {model name: constructor keyword arguments}.
-        progress: show a tqdm progress bar.
+        config: paths, seed, months scored, workers, progress bar.
     Returns:
         BacktestResult.
     """
-    if monthly_h < 1 or n_paths < 1:
-        raise ValueError(f"monthly_h and n_paths must be >= 1, got {monthly_h}, {n_paths}")
     origins, skipped, actuals = _plan(years, history, periods, annual_actuals)
     if not origins:
         log.warning("backtest: no usable origin in years %s (%d skipped)",
@@ -345,12 +248,11 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
         log.info("backtest: %d origins skipped (output to the origin or the year's total "
                  "unknown; skipped.csv says why)", len(skipped))
     params = dict(model_params or {})
-    args = [(name, params.get(name, {}), history, periods, as_of, evidence,
-             actuals[target_year(as_of)], n_paths, seed, monthly_h)
-            for name in model_names for as_of, evidence in origins]
+    tasks = [_Task(name, params.get(name, {}), as_of, evidence, actuals[target_year(as_of)])
+             for name in model_names for as_of, evidence in origins]
     log.info("backtest: %d models x %d origins = %d fits", len(model_names), len(origins),
-             len(args))
-    bar = tqdm(total=len(args), desc="backtest", unit="fit", disable=not progress)
+             len(tasks))
+    bar = tqdm(total=len(tasks), desc="backtest", unit="fit", disable=not config.progress)
     rows: list[dict[str, Any]] = []
     forecasts: dict[tuple[str, str], YearForecast] = {}
 
@@ -362,18 +264,19 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
         bar.update(1)
 
     try:
-        if n_jobs == 1 or len(args) <= 1:
-            for a in args:
-                keep(_run_task(*a))
+        if config.n_jobs == 1 or len(tasks) <= 1:
+            for task in tasks:
+                keep(_run_task(task, history, periods, config))
         else:
             # An ordered generator: rows arrive in task order whatever the worker timing.
-            runner = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
-            for out in runner(delayed(_run_task)(*a) for a in args):
+            runner = Parallel(n_jobs=config.n_jobs, backend="loky", return_as="generator")
+            for out in runner(delayed(_run_task)(task, history, periods, config)
+                              for task in tasks):
                 keep(out)
     finally:
         bar.close()
     log_declines(rows)
-    rows += [_guidance_row(guidance, o, ev, actuals[target_year(o)]) for o, ev in origins]
+    rows += [guidance_row(guidance, o, ev, actuals[target_year(o)]) for o, ev in origins]
     per_origin = per_origin_frame(rows)
     return BacktestResult(per_origin=per_origin, summary=summarise(per_origin),
                           skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS),
@@ -392,21 +295,3 @@ def log_declines(rows: Sequence[Mapping[str, Any]]) -> None:
     for model, declined in by_model.items():
         log.info("backtest: %s declined at %d origin(s), e.g. %s: %s", model, len(declined),
                  declined[0]["as_of"], declined[0]["reason"][:200])
-
-
-def per_origin_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Per-origin rows as the typed ``PER_ORIGIN_COLUMNS`` frame."""
-    df = pd.DataFrame(rows, columns=PER_ORIGIN_COLUMNS)
-    df["year"] = df["year"].astype(int)
-    df["months_known"] = df["months_known"].astype(int)
-    df["monthly_n"] = df["monthly_n"].astype(int)
-    for lv in LEVELS:
-        df[f"annual_cover{lv}"] = df[f"annual_cover{lv}"].astype("boolean")
-    for c in ("status", "reason", "model", "as_of", "evidence"):
-        df[c] = df[c].astype(str)
-    float_cols = [c for c in PER_ORIGIN_COLUMNS
-                  if c not in {"model", "year", "as_of", "months_known", "evidence", "status",
-                               "reason", "monthly_n"} and not c.startswith("annual_cover")]
-    df[float_cols] = df[float_cols].astype(float)
-    return df
-

@@ -25,14 +25,8 @@ import pandas as pd
 
 from models.core.year import YearForecast
 from models.zoo.ensemble import SPREAD, mixture_counts, spread_paths
-from training.backtest import (
-    GUIDANCE,
-    BacktestResult,
-    origin_row,
-    per_origin_frame,
-    score_paths,
-    summarise,
-)
+from training.backtest import BacktestResult
+from training.scoring import GUIDANCE, origin_row, per_origin_frame, score_paths, summarise
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ import logging
 
 import pandas as pd
 
-from training.backtest import GUIDANCE, BacktestResult, per_origin_frame, summarise
+from training.backtest import BacktestResult
 from training.combination import EQUAL, SKILL, mixture_rows, skill_weights, with_rows
+from training.scoring import GUIDANCE, per_origin_frame, summarise
 from training.selection import choose_procedure
 
 log = logging.getLogger(__name__)

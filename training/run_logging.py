@@ -1,4 +1,4 @@
-"""What a training job writes to MLflow besides the model: experiments, params, child runs.
+"""What a training job writes to MLflow: experiments, params, child runs, the refitted model.
 
 One child run per model family carries its backtest scores (annual scores as metric series,
 step = months known), its per-origin table, its declined origins and its figures.
@@ -9,11 +9,18 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from models.core.errors import UsageError
-from training.backtest import GUIDANCE, BacktestResult
-from training.spec import ModelSpec
+import numpy as np
+import pandas as pd
+
+from models.core.columns import TARGET
+from models.core.errors import ModelDeclined, ModelUnavailableError, UsageError
+from models.core.pipeline import fit_model
+from training.backtest import BacktestResult
+from training.scoring import GUIDANCE
+from training.spec import ModelSpec, fitted_summary
 from training.tracking import log_table_csv
 
 ANNUAL_STEP_METRICS = ("annual_ape", "annual_crps", "annual_cover50", "annual_cover80",
@@ -28,8 +35,8 @@ def log_candidate_run(result: BacktestResult, model: str, spec: ModelSpec, paren
     from mlflow import MlflowClient
     from mlflow.entities import Metric
 
-    from training.backtest import summarise
     from training.figures import annual_error_figure, coverage_figure
+    from training.scoring import summarise
 
     po = result.per_origin
     mine = po.loc[po["model"] == model]
@@ -110,3 +117,35 @@ def log_params_once(run_id: str, params: Mapping[str, Any]) -> None:
         if existing.get(key) != str(value):
             out[key] = value
     mlflow.log_params(out)
+
+
+def log_refitted_model(spec: ModelSpec, history: pd.DataFrame, periods: pd.DataFrame | None,
+                       workdir: Path, seed: int) -> Any:
+    """Refit the selected spec on all data (fitted state logged as JSON), then log the pyfunc.
+
+    The fitted state documents what the procedure learns from the full history and checks
+    that it produces finite, non-negative paths; the served model refits at predict time on
+    the history it is given (cut at as-of).
+    """
+    import mlflow
+
+    from training.pyfunc_model import log_forecast_model, periods_to_text
+
+    model = spec.build()
+    try:
+        fit_model(model, history, periods=periods)
+    except ModelDeclined as exc:
+        raise ModelUnavailableError(f"{spec.label}: cannot be refitted on all data: {exc}"
+                                    ) from None
+    paths = model.sample_paths(12, 500, seed)
+    if not (np.all(np.isfinite(paths)) and np.all(paths >= 0)):
+        raise ModelUnavailableError(f"{spec.label}: refit on all data gives invalid paths")
+    summary = fitted_summary(model)
+    summary["check"] = {"horizon_months": 12, "n_paths": 500, "seed": seed,
+                        "mean_next12_oz": float(paths.sum(axis=1).mean()),
+                        "last_month": str(history[TARGET].last_valid_index())}
+    mlflow.log_dict(summary, "refit/fitted_summary.json")
+    mlflow.log_dict(spec.to_dict(), "refit/spec.json")
+    # The input example is a real request: the history with its period totals.
+    return log_forecast_model(spec, history, workdir, example_params={
+        "n_paths": 200, "periods": periods_to_text(periods)})

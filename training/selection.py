@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from models.core.errors import UsageError
-from training.backtest import GUIDANCE, BacktestResult
+from training.backtest import BacktestResult
+from training.scoring import GUIDANCE
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +131,19 @@ def choose_procedure(result: BacktestResult, default: str, metric: str = "annual
                  best, default, row["wins"], row["n_years"], row["p_value"])
     return ProcedureChoice(best=best, default=default, metric=metric, rule=rule, table=table,
                            years=years)
+
+
+def evidence_record(result: BacktestResult, selection: ProcedureChoice, best: str,
+                    metric: str) -> dict[str, Any]:
+    """What the choice rested on: years, origins by evidence, per-year scores, the rule."""
+    po = result.per_origin
+    origins = po.drop_duplicates("as_of")
+    ok = po.loc[(po["status"] == "ok") & po["model"].isin([best, selection.default])]
+    per_year = (ok.groupby(["model", "year"])[metric].mean().unstack("year")
+                .round(3).to_dict(orient="index"))
+    return {"years": list(selection.years), "n_origins": int(len(origins)),
+            "origins_by_evidence": {str(k): int(v) for k, v in
+                                    origins["evidence"].value_counts().sort_index().items()},
+            "metric": metric, "rule": selection.rule, "decision": best,
+            "default": selection.default,
+            "per_year": {m: {str(y): v for y, v in d.items()} for m, d in per_year.items()}}

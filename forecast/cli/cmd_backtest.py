@@ -11,11 +11,11 @@ from forecast.cli.logs import show_progress
 from forecast.inputs import MAX_PATHS, MAX_SEED, load_inputs, split_values, years_option
 from forecast.outputs import write_dir_atomically
 from models.zoo import model_class
-from training.backtest import run_backtest
+from training.backtest import BacktestConfig, run_backtest
 from training.combination import EQUAL, add_combinations
+from training.inputs import candidate_names, evidence_years
 from training.loyo import expectation_table, leave_one_year_out
 from training.selection import LOSS_METRICS, choose_procedure
-from training.train import candidate_names, evidence_years
 
 
 def backtest_cmd(
@@ -44,9 +44,8 @@ def backtest_cmd(
     inputs = load_inputs(data, guidance, periods)
     target_years = years_option(years) or evidence_years(inputs.history, inputs.periods)
     monthly_h = 3
-    result = run_backtest(inputs.history, names, target_years, periods=inputs.periods,
-                          guidance=inputs.guidance, n_paths=n_paths, seed=seed, n_jobs=jobs,
-                          monthly_h=monthly_h, progress=show_progress())
+    result = run_backtest(inputs.history, names, target_years, periods=inputs.periods, guidance=inputs.guidance,
+                          config=BacktestConfig(n_paths=n_paths, seed=seed, n_jobs=jobs, monthly_h=monthly_h, progress=show_progress()))
     result, _ = add_combinations(result, inputs.history, monthly_h, metric)
     choice = choose_procedure(result, EQUAL, metric)
     held, folds = leave_one_year_out(result, inputs.history, monthly_h, metric)

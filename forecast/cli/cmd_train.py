@@ -45,16 +45,17 @@ def train_command(
 ) -> None:
     """Backtest the zoo, select a model, log it to MLflow and register it (champion/challenger)."""
     from models.data.tables import load_guidance, load_periods
-    from training.train import train
+    from training.train import TrainConfig, train
 
     periods, guidance = _given(periods), _given(guidance)
     result = train(_given(data), models=_split(models) or None,
                    periods=load_periods(periods) if periods else None,
                    guidance=load_guidance(guidance) if guidance else None,
-                   years=_years(years) or None, experiment=experiment,
-                   register_as=None if no_register or not register else register,
-                   tracking=tracking_uri or None, n_paths=n_paths, seed=seed, metric=metric,
-                   n_jobs=n_jobs, figures=not no_figures, progress=show_progress())
+                   years=_years(years) or None, tracking=tracking_uri or None,
+                   config=TrainConfig(experiment=experiment,
+                                      register_as=None if no_register or not register else register,
+                                      n_paths=n_paths, seed=seed, metric=metric, n_jobs=n_jobs,
+                                      figures=not no_figures, progress=show_progress()))
     typer.echo(f"run: {result.parent_run_id} (experiment {result.experiment_id}, "
                f"{result.tracking_uri})")
     sel = result.selection

@@ -91,13 +91,14 @@ def plant_csv(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, plant_csv) -> Iterator[Server]:
     """A running server whose store holds ``faults`` version 1 as champion."""
-    from training.train import train
+    from training.train import TrainConfig, train
 
     srv = Server(tmp_path_factory.mktemp("tracking"))
     srv.start()
     try:
-        job = train(plant_csv, models=["seasonal_naive"], years=[2016], experiment="faults",
-                    register_as=NAME, tracking=srv.uri, n_paths=200, seed=1, figures=False)
+        job = train(plant_csv, models=["seasonal_naive"], years=[2016], tracking=srv.uri,
+                    config=TrainConfig(experiment="faults", register_as=NAME, n_paths=200, seed=1,
+                                       figures=False))
         assert (job.version, job.alias) == ("1", "champion")
         yield srv
     finally:

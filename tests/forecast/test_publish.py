@@ -43,15 +43,15 @@ def registered_store(tmp_path_factory: pytest.TempPathFactory) -> str:
         import mlflow
 
         from training.tracking import tracking_uri
-        from training.train import train
+        from training.train import TrainConfig, train
 
         store.mkdir(parents=True, exist_ok=True)
         with tracking_uri(uri):
             for name in ("orecast", "orecast-publish"):
                 mlflow.create_experiment(
                     name, artifact_location=(store / "artifacts" / name).as_uri())
-        result = train(None, models=["share_runrate"], n_paths=100, figures=False,
-                       tracking=uri, experiment="orecast")
+        result = train(None, models=["share_runrate"], tracking=uri,
+                       config=TrainConfig(n_paths=100, figures=False, experiment="orecast"))
         assert result.version == "1" and result.alias == "champion"
         (store / "ready").write_text(uri)
     return uri

@@ -20,12 +20,8 @@ from models.data.tables import (
 from models.simulator.plant import simulate_plant
 from models.zoo import make_model
 from training import metrics
-from training.backtest import (
-    PER_ORIGIN_COLUMNS,
-    origins_for,
-    run_backtest,
-    task_seed,
-)
+from training.backtest import BacktestConfig, origins_for, run_backtest, task_seed
+from training.scoring import PER_ORIGIN_COLUMNS
 
 DYNACOR = Path(__file__).resolve().parents[2] / "models" / "data" / "datasets" / "dynacor"
 FORECAST_COLUMNS = ["status", "reason", "annual_mean", "annual_p05", "annual_p10", "annual_p25",
@@ -47,8 +43,8 @@ GUIDANCE = pd.DataFrame({
 
 @pytest.fixture(scope="module")
 def result():
-    return run_backtest(plant(), ["seasonal_naive"], [2013], guidance=GUIDANCE, n_paths=400,
-                        seed=3)
+    return run_backtest(plant(), ["seasonal_naive"], [2013], guidance=GUIDANCE,
+                        config=BacktestConfig(n_paths=400, seed=3))
 
 
 def test_origins_run_from_december_before_to_november():
@@ -68,7 +64,8 @@ def test_origins_skip_years_without_actuals_or_beyond_data():
 def test_origins_after_a_gap_in_the_target_year_are_skipped_with_reason():
     h = plant()
     h.loc[pd.Period("2013-05", "M"), "gold_oz"] = np.nan
-    r = run_backtest(h, ["seasonal_naive"], [2013], annual_actuals={2013: 80_000.0}, n_paths=50)
+    r = run_backtest(h, ["seasonal_naive"], [2013], annual_actuals={2013: 80_000.0},
+                     config=BacktestConfig(n_paths=50))
     assert sorted(r.per_origin["months_known"].unique()) == [0, 1, 2, 3, 4]
     assert set(r.skipped["as_of"]) == {f"2013-{m:02d}" for m in range(5, 12)}
     assert r.skipped["reason"].str.contains("2013-05").all()
@@ -137,7 +134,8 @@ def test_guidance_rows_score_the_range_in_force(result):
 def test_models_that_cannot_fit_are_declined_rows_not_errors():
     # 2010 origins see 1..11 months: too few for seasonal naive (24), enough for drift from 12
     # only at the last one.
-    r = run_backtest(plant(24), ["seasonal_naive", "drift"], [2010], n_paths=50)
+    r = run_backtest(plant(24), ["seasonal_naive", "drift"], [2010],
+                     config=BacktestConfig(n_paths=50))
     sn = r.per_origin.loc[r.per_origin["model"] == "seasonal_naive"]
     assert len(sn) == 11 and (sn["status"] == "declined").all()
     assert sn["reason"].str.contains("at least 24").all()
@@ -151,12 +149,15 @@ def test_models_that_cannot_fit_are_declined_rows_not_errors():
 
 def test_same_seed_same_numbers_and_task_order_does_not_matter():
     h = plant()
-    a = run_backtest(h, ["seasonal_naive", "drift"], [2013], n_paths=100, seed=5)
-    b = run_backtest(h, ["drift", "seasonal_naive"], [2013], n_paths=100, seed=5)
+    a = run_backtest(h, ["seasonal_naive", "drift"], [2013],
+                     config=BacktestConfig(n_paths=100, seed=5))
+    b = run_backtest(h, ["drift", "seasonal_naive"], [2013],
+                     config=BacktestConfig(n_paths=100, seed=5))
     key = ["model", "as_of"]
     pd.testing.assert_frame_equal(a.per_origin.sort_values(key).reset_index(drop=True),
                                   b.per_origin.sort_values(key).reset_index(drop=True))
-    c = run_backtest(h, ["seasonal_naive", "drift"], [2013], n_paths=100, seed=6)
+    c = run_backtest(h, ["seasonal_naive", "drift"], [2013],
+                     config=BacktestConfig(n_paths=100, seed=6))
     assert not np.allclose(a.per_origin["annual_crps"], c.per_origin["annual_crps"],
                            equal_nan=True)
 
@@ -164,8 +165,10 @@ def test_same_seed_same_numbers_and_task_order_does_not_matter():
 @pytest.mark.slow
 def test_parallel_gives_identical_results():
     h = plant()
-    serial = run_backtest(h, ["seasonal_naive", "drift"], [2013], n_paths=200, n_jobs=1)
-    parallel = run_backtest(h, ["seasonal_naive", "drift"], [2013], n_paths=200, n_jobs=2)
+    serial = run_backtest(h, ["seasonal_naive", "drift"], [2013],
+                          config=BacktestConfig(n_paths=200, n_jobs=1))
+    parallel = run_backtest(h, ["seasonal_naive", "drift"], [2013],
+                            config=BacktestConfig(n_paths=200, n_jobs=2))
     pd.testing.assert_frame_equal(serial.per_origin, parallel.per_origin)
     pd.testing.assert_frame_equal(serial.summary, parallel.summary)
 
@@ -177,8 +180,10 @@ def test_no_leakage_altering_data_after_origin_leaves_its_forecasts_unchanged():
     after = altered.index > t
     altered.loc[after, "gold_oz"] = altered.loc[after, "gold_oz"] * 1.7 + 500.0
     models = ["seasonal_naive", "drift"]
-    a = run_backtest(h, models, [2013], guidance=GUIDANCE, n_paths=200).per_origin
-    b = run_backtest(altered, models, [2013], guidance=GUIDANCE, n_paths=200).per_origin
+    a = run_backtest(h, models, [2013], guidance=GUIDANCE,
+                     config=BacktestConfig(n_paths=200)).per_origin
+    b = run_backtest(altered, models, [2013], guidance=GUIDANCE,
+                     config=BacktestConfig(n_paths=200)).per_origin
     early = a["as_of"] <= str(t)
     assert early.sum() == 3 * 6
     pd.testing.assert_frame_equal(a.loc[early, FORECAST_COLUMNS], b.loc[early, FORECAST_COLUMNS])
@@ -203,7 +208,8 @@ def test_write_creates_tables_and_figures(tmp_path, result):
 
 
 def test_progress_bar_runs(capsys):
-    r = run_backtest(plant(), ["seasonal_naive"], [2013], n_paths=20, progress=True)
+    r = run_backtest(plant(), ["seasonal_naive"], [2013],
+                     config=BacktestConfig(n_paths=20, progress=True))
     assert len(r.per_origin) == 24
     assert "backtest" in capsys.readouterr().err
 
@@ -233,7 +239,8 @@ def test_real_dynacor_2017_backtest_with_guidance():
     h = load_production(DYNACOR / "monthly.csv")
     g = load_guidance(DYNACOR / "guidance.csv")
     totals = annual_totals(None, load_periods(DYNACOR / "periods.csv"))
-    r = run_backtest(h, ["ets"], [2016, 2017], guidance=g, annual_actuals=totals, n_paths=300)
+    r = run_backtest(h, ["ets"], [2016, 2017], guidance=g, annual_actuals=totals,
+                     config=BacktestConfig(n_paths=300))
     df = r.per_origin.set_index(["model", "as_of"])
     assert df.loc[("ets", "2017-11"), "status"] == "ok"
     assert df.loc[("ets", "2017-11"), "annual_actual_oz"] == 79_897.0

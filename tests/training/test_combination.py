@@ -8,7 +8,7 @@ import pytest
 
 from models.simulator.plant import simulate_plant
 from models.zoo.ensemble import SPREAD, mixture_counts, quantile_average, spread_paths
-from training.backtest import run_backtest
+from training.backtest import BacktestConfig, run_backtest
 from training.combination import (
     EQUAL,
     SKILL,
@@ -21,7 +21,8 @@ from training.combination import (
 @pytest.fixture(scope="module")
 def two_members():
     h = simulate_plant(84, seed=5, start="2010-01")
-    r = run_backtest(h, ["seasonal_naive", "drift"], [2015, 2016], n_paths=200, seed=1)
+    r = run_backtest(h, ["seasonal_naive", "drift"], [2015, 2016],
+                     config=BacktestConfig(n_paths=200, seed=1))
     return h, r
 
 

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from models.simulator.plant import simulate_plant
-from training.backtest import run_backtest
+from training.backtest import BacktestConfig, run_backtest
 from training.figures import annual_error_figure, coverage_figure, coverage_table
 
 GUIDANCE = pd.DataFrame({"year": [2013], "low_oz": [70_000.0], "high_oz": [90_000.0],
@@ -20,7 +20,8 @@ GUIDANCE = pd.DataFrame({"year": [2013], "low_oz": [70_000.0], "high_oz": [90_00
 @pytest.fixture(scope="module")
 def result():
     h = simulate_plant(48, 5)[["gold_oz"]]
-    return run_backtest(h, ["seasonal_naive", "drift"], [2013], guidance=GUIDANCE, n_paths=200)
+    return run_backtest(h, ["seasonal_naive", "drift"], [2013], guidance=GUIDANCE,
+                        config=BacktestConfig(n_paths=200))
 
 
 def _lines(ax):

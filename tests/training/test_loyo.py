@@ -7,9 +7,10 @@ import pytest
 
 from models.data.datasets import dynacor
 from tests.training.test_selection import by_year, years
-from training.backtest import QUARTER_ENDS, run_backtest
+from training.backtest import BacktestConfig, run_backtest
 from training.combination import EQUAL, add_combinations
 from training.loyo import PROCEDURE, expectation_table, leave_one_year_out
+from training.scoring import QUARTER_ENDS
 
 
 def test_the_choice_of_each_fold_ignores_the_held_out_year():
@@ -28,9 +29,8 @@ def test_the_choice_of_each_fold_ignores_the_held_out_year():
 @pytest.fixture(scope="module")
 def embedded():
     ds = dynacor()
-    r = run_backtest(ds.monthly, ["naive", "share_runrate", "ses", "theta_ses"],
-                     range(2011, 2018), periods=ds.periods, guidance=ds.guidance,
-                     n_paths=200, seed=0)
+    r = run_backtest(ds.monthly, ["naive", "share_runrate", "ses", "theta_ses"], range(2011, 2018), periods=ds.periods, guidance=ds.guidance,
+                     config=BacktestConfig(n_paths=200, seed=0))
     out, _ = add_combinations(r, ds.monthly, 3)
     return ds, out
 

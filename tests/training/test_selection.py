@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.backtest import BacktestResult, summarise
+from training.backtest import BacktestResult
+from training.scoring import summarise
 from training.selection import MIN_YEARS, choose_procedure
 
 

@@ -25,7 +25,7 @@ from models.core.errors import TrackingUnavailableError
 from models.simulator.plant import simulate_plant
 from training.pyfunc_model import forecast_frame
 from training.tracking import history_to_input, tracking_uri
-from training.train import train
+from training.train import TrainConfig, train
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -90,8 +90,9 @@ def plant() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def job(server, plant):
-    return train(plant, models=["seasonal_naive", "drift"], years=[2016], experiment="srv",
-                 register_as="srv", tracking=server["uri"], n_paths=200, seed=1, figures=False)
+    return train(plant, models=["seasonal_naive", "drift"], years=[2016], tracking=server["uri"],
+                 config=TrainConfig(experiment="srv", register_as="srv", n_paths=200, seed=1,
+                                    figures=False))
 
 
 def test_train_over_http_registers_a_champion(job, server) -> None:
@@ -154,8 +155,8 @@ def test_stopped_server_fails_fast_and_registers_nothing(job, server, plant, cap
 
     _stop(server["proc"])
     with pytest.raises(TrackingUnavailableError, match=server["uri"]):
-        train(plant, models=["drift"], years=[2016], register_as="srv",
-              tracking=server["uri"], n_paths=50, figures=False)
+        train(plant, models=["drift"], years=[2016], tracking=server["uri"],
+              config=TrainConfig(register_as="srv", n_paths=50, figures=False))
     assert main(["train", "--tracking-uri", server["uri"], "--models", "drift",
                  "--register", "srv", "--n-paths", "50"]) == 3
     err = capsys.readouterr().err.strip().splitlines()

@@ -10,8 +10,9 @@ import pytest
 
 from models.simulator.plant import simulate_plant
 from models.zoo.seasonal_naive import SeasonalNaive
+from training.champion import compare_on_common_origins
 from training.tracking import frame_sha256, tracking_uri
-from training.train import compare_on_common_origins, train
+from training.train import TrainConfig, train
 
 MODELS = ["seasonal_naive", "drift"]
 
@@ -38,8 +39,8 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def job(plant, store):
-    return train(plant, models=MODELS, years=[2016], experiment="t", register_as="job",
-                 tracking=store[0], n_paths=200, seed=3)
+    return train(plant, models=MODELS, years=[2016], tracking=store[0],
+                 config=TrainConfig(experiment="t", register_as="job", n_paths=200, seed=3))
 
 
 def _client(uri: str):
@@ -109,8 +110,9 @@ def test_first_version_is_champion_with_metric_and_digest_tags(job, store) -> No
 def test_same_data_and_seed_give_the_same_metrics_and_forecast(job, plant, store) -> None:
     import mlflow
 
-    again = train(plant, models=MODELS, years=[2016], experiment="t", register_as=None,
-                  tracking=store[0], n_paths=200, seed=3, figures=False)
+    again = train(plant, models=MODELS, years=[2016], tracking=store[0],
+                  config=TrainConfig(experiment="t", register_as=None, n_paths=200, seed=3,
+                                     figures=False))
     client = _client(store[0])
     for model in MODELS:
         a = client.get_run(job.child_run_ids[model]).data.metrics
@@ -130,13 +132,15 @@ def test_same_data_and_seed_give_the_same_metrics_and_forecast(job, plant, store
 @pytest.mark.slow
 def test_champion_moves_only_when_beaten_on_the_same_origins(job, plant, store) -> None:
     # The same procedure again cannot beat itself: equal scores -> challenger.
-    same = train(plant, models=MODELS, years=[2016], experiment="t",
-                 register_as="job", tracking=store[0], n_paths=200, seed=3, figures=False)
+    same = train(plant, models=MODELS, years=[2016], tracking=store[0],
+                 config=TrainConfig(experiment="t", register_as="job", n_paths=200, seed=3,
+                                    figures=False))
     assert same.alias == "challenger"
     assert same.decision.score == same.decision.champion_score
     other = MODELS[0]  # the mixture of one member: another procedure
-    rival = train(plant, models=[other], years=[2016], experiment="t", register_as="job",
-                  tracking=store[0], n_paths=200, seed=3, figures=False)
+    rival = train(plant, models=[other], years=[2016], tracking=store[0],
+                  config=TrainConfig(experiment="t", register_as="job", n_paths=200, seed=3,
+                                     figures=False))
     d = rival.decision
     assert d.n_origins > 0 and math.isfinite(d.champion_score)
     assert rival.alias == ("champion" if d.score < d.champion_score else "challenger")
