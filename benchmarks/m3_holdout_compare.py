@@ -25,7 +25,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from m3_monthly import H, load_origin, per_series, run_model  # noqa: E402
 
-from forecast.bulk import BulkConfig, pooled_points  # noqa: E402
+from forecast.bulk import BulkConfig  # noqa: E402
+from forecast.bulk.engine import pooled_points  # noqa: E402
 from models.zoo.auto import POOLED_WEIGHT  # noqa: E402
 
 BASE = ("theta_ses", "damped", "ets", "theta", "dotm")

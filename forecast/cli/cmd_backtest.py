@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from forecast.cli.logs import show_progress
+from forecast.files import write_dir_atomically
 from forecast.inputs import MAX_PATHS, MAX_SEED, load_inputs, split_values, years_option
-from forecast.outputs import write_dir_atomically
 from models.zoo import model_class
 from training.backtest import BacktestConfig, run_backtest
 from training.combination import EQUAL, add_combinations

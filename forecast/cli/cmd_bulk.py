@@ -76,7 +76,7 @@ def bulk(
     n_series = int(frame["series_id"].nunique())
     config = BulkConfig(horizon=horizon, model=model, season_length=season_length,
                         n_paths=n_paths, seed=seed, pooled=pooled)
-    from forecast.bulk import make_bulk_model
+    from forecast.bulk.series import make_bulk_model
 
     make_bulk_model(config)  # an unknown model name is a usage error before any work
     log.info("bulk: %d series, model %s, backend %s, %d worker(s)", n_series, model, backend,

@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 
 from forecast.charts import fan_chart, save_png
+from forecast.files import write_csv, write_dir_atomically, write_json
 from forecast.inputs import (
     MAX_PATHS,
     MAX_SEED,
@@ -18,7 +19,6 @@ from forecast.inputs import (
     parse_guidance_range,
     parse_scenario,
 )
-from forecast.outputs import write_csv, write_dir_atomically, write_json
 from models.core.errors import UsageError
 from models.core.summary import annual_summary, monthly_frame, quarterly_frame
 from models.core.version import orecast_version

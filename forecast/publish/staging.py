@@ -15,7 +15,7 @@ from models.core.version import orecast_version
 def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
     """Write every file of the publication into ``stage``; the manifest last. Returns it."""
     from forecast.charts import fan_chart, guidance_chart, save_png
-    from forecast.outputs import write_csv, write_json
+    from forecast.files import write_csv, write_json
     from forecast.report import ReportInputs, render_report
     from models.core.summary import monthly_frame, quarterly_frame
 

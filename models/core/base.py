@@ -26,7 +26,8 @@ from models.core.errors import ModelDeclined
 class ForecastModel:
     """Base class: capabilities as class attributes, params from ``__init__``'s signature.
 
-    Subclasses implement ``_fit(history)`` and ``_sample(horizon, n_paths, rng, future)``.
+    Subclasses implement ``_fit(history, periods)`` and ``_sample(horizon, n_paths, rng,
+    future)``; those with an analytic point forecast override ``point_forecast``.
     """
 
     #: short name used on the command line and in MLflow
@@ -120,7 +121,8 @@ class ForecastModel:
             raise ModelDeclined(f"{self.name}: {reason}")
         self.last_month_: pd.Period = history.index[-1]
         self.n_obs_: int = int(history[TARGET].notna().sum())
-        self._fit(history, periods) if self.uses_periods else self._fit(history)
+        # Period totals reach only the models that declare they read them.
+        self._fit(history, periods if self.uses_periods else None)
         return self
 
     def sample_paths(self, horizon: int, n_paths: int, seed: int,
@@ -147,6 +149,12 @@ class ForecastModel:
         if not np.all(np.isfinite(paths)):
             raise FloatingPointError(f"{self.name} produced non-finite paths")
         return np.maximum(paths, 0.0)
+
+    def point_forecast(self, horizon: int, future: pd.DataFrame | None = None
+                       ) -> np.ndarray | None:
+        """The analytic point forecast, shape (horizon,), oz; None when the model has none
+        (its point is then the mean of its sample paths)."""
+        return None
 
     def future_index(self, horizon: int) -> pd.PeriodIndex:
         """Months following the last fitted month, ``horizon`` of them."""

@@ -1,4 +1,5 @@
-"""The model zoo: every model by its command-line name, imported on first use."""
+"""The model zoo: every model by its command-line name (imported on first use), and the
+fallback ladder of a series whose model fails."""
 
 from __future__ import annotations
 
@@ -60,3 +61,9 @@ def make_model(name: str, *, season_length: int | None = None, **params: Any) ->
     if season_length is not None and "season_length" in cls._param_names():
         params.setdefault("season_length", season_length)
     return cls(**params)
+
+
+def fallback_ladder(season_length: int = 12) -> list[ForecastModel]:
+    """Unfitted models to try in turn when a series' own model fails, simplest last:
+    seasonal naive with ``season_length`` (months), then naive."""
+    return [make_model("seasonal_naive", season_length=season_length), make_model("naive")]

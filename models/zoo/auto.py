@@ -50,13 +50,6 @@ DEFAULT_MEMBERS = ("theta_ses", "damped", "ets", "theta", "dotm", "damped_mapa")
 POOLED_WEIGHT = 1 / 3
 
 
-def member_point(model: ForecastModel, horizon: int, paths: np.ndarray) -> np.ndarray:
-    """A member's point forecast, shape (horizon,): analytic when available, else path mean."""
-    if hasattr(model, "point_forecast"):
-        return np.asarray(model.point_forecast(horizon), dtype=float)
-    return paths.mean(axis=0)
-
-
 class Auto(ForecastModel):
     """Mean (or median) combination of Theta, damped, ETS, Theta and DOTM; pooled paths (oz)."""
 
@@ -68,20 +61,16 @@ class Auto(ForecastModel):
 
     def __init__(self, *, members: Sequence[str] = DEFAULT_MEMBERS, combine: str = "mean",
                  season_length: int = 12, point_paths: int = 200,
-                 pooled_point: Sequence[float] | None = None,
                  pooled_weight: float = POOLED_WEIGHT):
         """Args:
             point_paths: paths used for the point forecast of members without one.
-            pooled_point: this series' forecast by the pooled model of a bulk job
-                (``models.zoo.pooled``), at least as many months as will be forecast; None
-                (the default, and always for a single plant) leaves the members alone.
-            pooled_weight: its weight against the members' combination, in [0, 1].
+            pooled_weight: the weight of a pooled forecast (``use_pooled``) against the
+                members' combination, in [0, 1].
         """
         self.members = members
         self.combine = combine
         self.season_length = season_length
         self.point_paths = point_paths
-        self.pooled_point = pooled_point
         self.pooled_weight = pooled_weight
 
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
@@ -104,6 +93,15 @@ class Auto(ForecastModel):
             raise ValueError("auto: no member could be fitted (" +
                              "; ".join(f"{k}: {v}" for k, v in self.failed_.items()) + ")")
         self._cache: dict[int, np.ndarray] = {}
+        self.pooled_point_: np.ndarray | None = None
+
+    def use_pooled(self, point: Sequence[float]) -> Auto:
+        """Combine the point forecast with this series' forecast by the pooled model of a
+        bulk job (``models.zoo.pooled``), at least as many months as will be forecast (oz);
+        without it (always for a single plant) the members stand alone. Returns self."""
+        self._require_fitted("fitted_")
+        self.pooled_point_ = np.asarray(point, dtype=float)
+        return self
 
     def _member_points(self, horizon: int) -> np.ndarray:
         # Members without an analytic point forecast get one from a fixed-seed simulation,
@@ -111,10 +109,10 @@ class Auto(ForecastModel):
         if horizon not in self._cache:
             pts = []
             for k, member in enumerate(self.fitted_):
-                if hasattr(member, "point_forecast"):
-                    pts.append(np.asarray(member.point_forecast(horizon), dtype=float))
-                else:
-                    pts.append(member.sample_paths(horizon, self.point_paths, seed=k).mean(0))
+                point = member.point_forecast(horizon)
+                if point is None:
+                    point = member.sample_paths(horizon, self.point_paths, seed=k).mean(0)
+                pts.append(np.asarray(point, dtype=float))
             self._cache[horizon] = np.vstack(pts)
         return self._cache[horizon]
 
@@ -122,9 +120,9 @@ class Auto(ForecastModel):
         """Combined point forecast, shape (horizon,), oz (median or mean of members)."""
         pts = self._member_points(horizon)
         local = np.median(pts, axis=0) if self.combine == "median" else pts.mean(axis=0)
-        if self.pooled_point is None:
+        if self.pooled_point_ is None:
             return local
-        pooled = np.asarray(self.pooled_point, dtype=float)
+        pooled = self.pooled_point_
         if pooled.shape[0] < horizon:
             raise ValueError(f"auto: pooled forecast covers {pooled.shape[0]} months, "
                              f"{horizon} asked")

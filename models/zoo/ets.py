@@ -72,7 +72,7 @@ class ETS(ForecastModel):
         self.damped_only = damped_only
         self.max_iter = max_iter
 
-    def _fit(self, history: pd.DataFrame) -> None:
+    def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         y = observed_target(history)
         y = y[int(np.flatnonzero(np.isfinite(y))[0]):]
         if not np.all(np.isfinite(y)):

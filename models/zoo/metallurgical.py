@@ -145,7 +145,7 @@ class Metallurgical(ForecastModel):
         return None
 
     # -- fitting --------------------------------------------------------------------------
-    def _fit(self, history: pd.DataFrame) -> None:
+    def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         idx = history.index
         days = idx.days_in_month.to_numpy(dtype=float)
         oz = history[TARGET].to_numpy(dtype=float)

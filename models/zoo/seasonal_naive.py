@@ -33,7 +33,7 @@ class SeasonalNaive(ForecastModel):
         self.season_length = season_length
         self.block_length = block_length
 
-    def _fit(self, history: pd.DataFrame) -> None:
+    def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         y = observed_target(history)
         m = self.season_length
         if y.size <= m:

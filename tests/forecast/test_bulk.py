@@ -8,16 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecast.bulk import (
-    BulkConfig,
-    history_frame,
-    run_bulk,
-    series_seed,
-    write_result,
-)
-from forecast.bulk_input import _parse_months, read_series
+from forecast.bulk import BulkConfig, run_bulk, write_result
+from forecast.bulk.series import history_frame, series_seed
 from forecast.cli import main
 from models.core.errors import DataValidationError
+from models.data.many_series import _parse_months, read_series
 
 FAST = {"members": ("theta_ses", "damped", "ses")}
 
@@ -42,7 +37,7 @@ def write_csv(df, path):
 
 def test_series_seed_is_stable_across_processes():
     here = series_seed(3, "plant-7")
-    code = "from forecast.bulk import series_seed; print(series_seed(3, 'plant-7'))"
+    code = "from forecast.bulk.series import series_seed; print(series_seed(3, 'plant-7'))"
     env = dict(os.environ, PYTHONHASHSEED="12345")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env=env, check=True).stdout.strip()

@@ -261,9 +261,9 @@ def test_write_failure_keeps_the_previous_publication(req, monkeypatch, store):
     def disk_full(frame, path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    import forecast.outputs
+    import forecast.files
 
-    monkeypatch.setattr(forecast.outputs, "write_csv", disk_full)
+    monkeypatch.setattr(forecast.files, "write_csv", disk_full)
     with pytest.raises(PublishIOError, match="No space left on device") as err:
         publish(req(n_paths=600, force=True))
     assert exit_code(err.value) == 74

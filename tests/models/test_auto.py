@@ -43,7 +43,7 @@ def test_a_member_without_analytic_point_gives_its_fixed_seed_path_mean():
     h = frame(series(48))
     auto = Auto(members=("theta_ses", "drift")).fit(h)
     drift = auto.fitted_[1]
-    assert not hasattr(drift, "point_forecast")
+    assert drift.point_forecast(6) is None
     expected = (auto.fitted_[0].point_forecast(6) + drift.sample_paths(6, 200, seed=1).mean(0)) / 2
     np.testing.assert_allclose(auto.point_forecast(6), expected)
 
@@ -81,20 +81,20 @@ def test_a_pooled_forecast_takes_its_weight_and_moves_the_paths_with_the_point()
     h = frame(series())
     alone = Auto(members=FAST).fit(h)
     pooled = np.linspace(4000.0, 9000.0, 12)
-    both = Auto(members=FAST, pooled_point=pooled).fit(h)
+    both = Auto(members=FAST).fit(h).use_pooled(pooled)
     expected = 2 / 3 * alone.point_forecast(12) + 1 / 3 * pooled
     np.testing.assert_allclose(both.point_forecast(12), expected)
     # Same member deviations, centred on the new point.
     shift = both.sample_paths(12, 300, seed=5) - alone.sample_paths(12, 300, seed=5)
     np.testing.assert_allclose(shift, np.broadcast_to(expected - alone.point_forecast(12),
                                                       shift.shape), rtol=1e-9, atol=1e-6)
-    np.testing.assert_allclose(Auto(members=FAST, pooled_point=pooled, pooled_weight=0.0)
-                               .fit(h).point_forecast(12), alone.point_forecast(12))
+    np.testing.assert_allclose(Auto(members=FAST, pooled_weight=0.0).fit(h)
+                               .use_pooled(pooled).point_forecast(12), alone.point_forecast(12))
 
 
 def test_a_pooled_forecast_shorter_than_the_horizon_or_a_bad_weight_is_refused():
     h = frame(series())
     with pytest.raises(ValueError, match="covers 6 months, 12 asked"):
-        Auto(members=FAST, pooled_point=np.ones(6)).fit(h).point_forecast(12)
+        Auto(members=FAST).fit(h).use_pooled(np.ones(6)).point_forecast(12)
     with pytest.raises(ValueError, match="pooled_weight"):
-        Auto(members=FAST, pooled_point=np.ones(6), pooled_weight=1.5).fit(h)
+        Auto(members=FAST, pooled_weight=1.5).fit(h)

@@ -1,0 +1,163 @@
+"""Running a bulk job: the pooled model fitted once, chunks of whole series shipped to the
+serial loop, joblib processes or a dask cluster, rows gathered in input order."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.bulk.series import (
+    FAILURE_COLUMNS,
+    OUTPUT_COLUMNS,
+    BulkConfig,
+    forecast_chunk,
+    history_frame,
+)
+from models.core.columns import TARGET
+from models.core.errors import UsageError
+
+log = logging.getLogger("forecast.bulk")
+
+
+@dataclass
+class BulkResult:
+    """Forecast rows (``OUTPUT_COLUMNS``) and failure rows (``FAILURE_COLUMNS``)."""
+
+    forecasts: pd.DataFrame
+    failures: pd.DataFrame
+
+
+
+# -- one series --------------------------------------------------------------------------
+
+
+def pooled_points(frame: pd.DataFrame, config: BulkConfig) -> dict[str, np.ndarray]:
+    """Forecasts of the pooled model fitted on every series of the job, by series id.
+
+    Empty unless ``config.model`` is ``auto`` and ``config.pooled``; empty too, with the
+    reason logged, when fewer than ``config.pooled_min_series`` series are long enough. A
+    series the model cannot describe (see ``models.zoo.pooled.describe``) has no entry and
+    keeps the members' combination alone.
+    """
+    from models.core.errors import ModelDeclined
+    from models.zoo.pooled import PooledWindows
+
+    if config.model != "auto" or not config.pooled:
+        return {}
+    log.info("bulk: fitting the pooled model on the job's series")
+    ids, panel = [], []
+    for sid, rows in frame.groupby("series_id", sort=False):
+        ids.append(str(sid))
+        panel.append(history_frame(rows, [])[TARGET].to_numpy(dtype=float))
+    model = PooledWindows(horizon=config.horizon, season_length=config.season_length,
+                          min_series=config.pooled_min_series, seed=config.seed)
+    try:
+        model.fit(panel)
+    except ModelDeclined as exc:
+        log.info("bulk: auto without the pooled model: %s", exc)
+        return {}
+    points = model.predict_panel(panel)
+    out = {sid: p for sid, p in zip(ids, points, strict=True) if p is not None}
+    log.info("bulk: pooled model fitted on %d windows of %d series; %d of %d series use it",
+             model.n_windows_, model.n_series_, len(out), len(ids))
+    return out
+
+
+def chunks_of(frame: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """Successive frames holding ``chunk_size`` whole series each, in order of first appearance."""
+    codes, _ = pd.factorize(frame["series_id"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    codes_sorted = codes[order]
+    n_series = int(codes.max()) + 1 if codes.size else 0
+    bounds = np.searchsorted(codes_sorted, np.arange(0, n_series + chunk_size, chunk_size))
+    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+        if b > a:
+            yield frame.iloc[order[a:b]]
+
+
+def default_chunk_size(n_series: int, workers: int) -> int:
+    """About eight chunks per worker, between 1 and 200 series: small overhead, balanced load."""
+    return max(1, min(200, math.ceil(n_series / (8 * max(workers, 1)))))
+
+
+def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
+             backend: str = "serial", workers: int = 1, scheduler: str | None = None,
+             chunk_size: int | None = None,
+             progress: Callable[[int], None] | None = None) -> BulkResult:
+    """Forecast every series of ``frame`` (as returned by ``read_series``).
+
+    Args:
+        frame: long frame ``series_id, month, value`` + ``exog`` columns.
+        exog: exogenous column names passed to the models.
+        config: model, horizon, paths and seed.
+        backend: ``serial``, ``processes`` (joblib, ``workers`` processes) or ``dask``
+            (a LocalCluster of ``workers`` processes, or the cluster at ``scheduler``).
+        workers: number of worker processes for ``processes`` and a local dask cluster.
+        scheduler: address ``tcp://host:port`` of a running dask scheduler.
+        chunk_size: series per chunk (default ``default_chunk_size``).
+        progress: called with the number of series finished after each chunk.
+    Returns:
+        BulkResult with rows in input order of series, horizon ascending.
+    """
+    if backend not in ("serial", "processes", "dask"):
+        raise UsageError(f"--backend: expected serial, processes or dask, found {backend!r}")
+    n_series = int(frame["series_id"].nunique())
+    size = chunk_size or default_chunk_size(n_series, workers)
+    # Fitted once, here, on the whole job: every backend hands the workers the same numbers.
+    pooled = pooled_points(frame, config)
+    tasks = ((c, exog, config, {str(s): pooled[str(s)] for s in c["series_id"].unique()
+                                if str(s) in pooled})
+             for c in chunks_of(frame, size))
+    tick = progress or (lambda n: None)
+    results: list[tuple[pd.DataFrame, list[dict]]]
+    if backend == "serial":
+        results = []
+        for task in tasks:
+            results.append(forecast_chunk(*task))
+            tick(int(task[0]["series_id"].nunique()))
+    elif backend == "processes":
+        from joblib import Parallel, delayed
+
+        results = []
+        par = Parallel(n_jobs=workers, return_as="generator")
+        for res in par(delayed(forecast_chunk)(*task) for task in tasks):
+            results.append(res)
+            tick(int(res[0]["series_id"].nunique()))
+    else:
+        results = _run_dask(list(tasks), workers, scheduler, tick)
+    forecasts = pd.concat([r[0] for r in results], ignore_index=True) if results else \
+        pd.DataFrame(columns=list(OUTPUT_COLUMNS))
+    failures = pd.DataFrame([f for r in results for f in r[1]], columns=list(FAILURE_COLUMNS))
+    return BulkResult(forecasts, failures)
+
+
+def _run_dask(tasks: list[tuple], workers: int, scheduler: str | None,
+              tick: Callable[[int], None]) -> list[tuple[pd.DataFrame, list[dict]]]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            futures = [client.submit(forecast_chunk, *task, pure=False) for task in tasks]
+            position = {f.key: i for i, f in enumerate(futures)}
+            results: list = [None] * len(futures)
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[position[fut.key]] = res
+                tick(int(res[0]["series_id"].nunique()))
+                fut.release()
+            return results
+    except OSError as exc:
+        raise UsageError(f"--scheduler: cannot reach dask scheduler {scheduler!r}: "
+                         f"{exc}") from None
+    finally:
+        if cluster is not None:
+            cluster.close()
