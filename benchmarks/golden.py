@@ -57,7 +57,8 @@ def record(out: Path) -> None:
     _run([ORECAST, "bulk", "--input", str(ROOT / "docs/examples/plants.csv.gz"), "--horizon",
           "12", "--output", "bulk/plants/forecasts.csv", "--no-progress"], out, env, ok=(0, 4))
     _run([ORECAST, "bulk", "--input", str(ROOT / "docs/examples/bulk.csv"), "--horizon", "6",
-          "--model", "theta_ses", "--output", "bulk/small/forecasts.csv", "--no-progress"], out, env, ok=(0, 4))
+          "--model", "theta_ses", "--output", "bulk/small/forecasts.csv", "--no-progress"], out, env,
+         ok=(0, 4))
     _run([ORECAST, "backtest", "--years", "2017", "--jobs", "2", "--out", "backtest"], out, env)
 
 

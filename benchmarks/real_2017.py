@@ -34,7 +34,8 @@ def main() -> None:
     t0 = time.perf_counter()
     names = available_models()
     res = run_backtest(ds.monthly, names, [2017], periods=ds.periods, guidance=ds.guidance,
-                       config=BacktestConfig(n_paths=args.n_paths, seed=args.seed, n_jobs=args.jobs))
+                       config=BacktestConfig(n_paths=args.n_paths, seed=args.seed,
+                                             n_jobs=args.jobs))
     res, _ = add_combinations(res, ds.monthly, 3)
     po = res.per_origin
     actual = float(po["annual_actual_oz"].iloc[0])

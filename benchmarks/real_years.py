@@ -50,8 +50,10 @@ def main() -> None:
     ds = dynacor()
     t0 = time.perf_counter()
     names = available_models()
-    res = run_backtest(ds.monthly, names, range(2011, 2018), periods=ds.periods, guidance=ds.guidance,
-                       config=BacktestConfig(n_paths=args.n_paths, seed=args.seed, n_jobs=args.jobs))
+    res = run_backtest(ds.monthly, names, range(2011, 2018), periods=ds.periods,
+                       guidance=ds.guidance,
+                       config=BacktestConfig(n_paths=args.n_paths, seed=args.seed,
+                                             n_jobs=args.jobs))
     res, weights = add_combinations(res, ds.monthly, 3)
     held, folds = leave_one_year_out(res, ds.monthly, 3)
     po = pd.concat([res.per_origin, held.drop(columns="pick")], ignore_index=True)

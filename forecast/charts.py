@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 
-from models.core.paths import quantiles  # noqa: E402
+from models.core.paths import guidance_probabilities, quantiles  # noqa: E402
 from models.core.year import YearForecast  # noqa: E402
 
 _PNG_METADATA = {"Software": None}
@@ -116,10 +116,10 @@ def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None
         low, high = guidance
         ax.axvspan(low, high, color="tab:blue", alpha=0.25,
                    label=f"guidance {low:,.0f}-{high:,.0f} oz")
-        below = float(np.mean(annual < low))
-        above = float(np.mean(annual > high))
-        text += (f"\nP(below {low:,.0f}) = {below:.0%}, P(within) = {1 - below - above:.0%}, "
-                 f"P(above {high:,.0f}) = {above:.0%}")
+        odds = guidance_probabilities(annual, low, high)
+        text += (f"\nP(below {low:,.0f}) = {odds['prob_below_low']:.0%}, "
+                 f"P(within) = {odds['prob_within']:.0%}, "
+                 f"P(above {high:,.0f}) = {odds['prob_above_high']:.0%}")
     ax.set_xlim(lo - pad, hi + pad)
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)

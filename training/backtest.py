@@ -8,8 +8,8 @@ the period totals published by then (``periods``: quarters, halves, year-to-date
 year's total is known (12 months or a published total). At each origin the model is refitted
 on what was known at the origin only (``models.core.year.forecast_year``: months, or quarterly
 totals for members that can read them), the rest of Y is simulated, and the annual total's
-distribution is scored against the actual total. The next ``monthly_h`` months (capped at the end of Y) are scored
-month by month. The guidance in force at each origin is scored the same way next to the
+distribution is scored against the actual total. The next ``monthly_h`` months (capped at
+the end of Y) are scored month by month. The guidance in force at each origin is scored the same way next to the
 models: its midpoint as the point and its range as the interval at every level.
 
 Scores are ``training.scoring``'s.
@@ -28,9 +28,10 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
+from models.core.calendar import target_year
 from models.core.columns import TARGET
 from models.core.errors import DataValidationError, ModelDeclined
-from models.core.year import YearForecast, data_span, forecast_year, known_year_to_date, target_year
+from models.core.year import YearForecast, data_span, forecast_year, known_year_to_date
 from models.data.periods import annual_totals
 from models.zoo import make_model
 from training.scoring import (

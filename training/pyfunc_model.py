@@ -44,11 +44,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from models.core.calendar import month_from_text
 from models.core.errors import DataValidationError, UsageError
 from models.core.paths import quantiles as path_quantiles
 from models.core.summary import ANNUAL_KEYS, annual_summary, monthly_frame
 from models.core.version import orecast_version
-from models.core.year import forecast_year, parse_month
+from models.core.year import forecast_year
 from models.data.periods import check_consistency, months_frame
 from training.spec import ModelSpec
 
@@ -168,7 +169,7 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
     else:
         history, digest = history_from_input(model_input)
     if p["as_of"]:
-        as_of = parse_month(str(p["as_of"]), "as_of")
+        as_of = month_from_text(str(p["as_of"]), "as_of")
     else:
         last = history["gold_oz"].last_valid_index()
         as_of = last if last is not None else history.index[-1]

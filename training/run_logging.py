@@ -99,8 +99,8 @@ def ensure_experiment(name: str) -> str:
     if exp is None:
         return client.create_experiment(name)
     if exp.lifecycle_stage != "active":
-        raise UsageError(f"--experiment: {name!r} was deleted; expected an active experiment "
-                         f"(restore it or choose another name)")
+        raise UsageError(f"{name!r} was deleted; expected an active experiment "
+                         f"(restore it or choose another name)", option="experiment")
     return exp.experiment_id
 
 

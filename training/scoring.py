@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.core.calendar import target_year
 from models.core.columns import TARGET
-from models.core.year import YearForecast, guidance_in_force, target_year
+from models.core.year import YearForecast, guidance_in_force
 from training import metrics
 
 LEVELS = (50, 80, 90)

@@ -87,8 +87,8 @@ def choose_procedure(result: BacktestResult, default: str, metric: str = "annual
         ProcedureChoice.
     """
     if metric not in LOSS_METRICS:
-        raise UsageError(f"--metric: {metric!r} cannot rank models; expected one of "
-                         f"{', '.join(LOSS_METRICS)}")
+        raise UsageError(f"{metric!r} cannot rank models; expected one of "
+                         f"{', '.join(LOSS_METRICS)}", option="metric")
     po = result.per_origin
     ok = po.loc[(po["status"] == "ok") & np.isfinite(po[metric].astype(float))]
     names = [m for m in dict.fromkeys(po["model"]) if m not in (GUIDANCE, default)]

@@ -340,7 +340,8 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
         experiment_id = parent.info.experiment_id
         parent_id = parent.info.run_id
     return TrainResult(tracking_uri=uri, experiment_id=experiment_id, parent_run_id=parent_id,
-                       child_run_ids=sel.child_run_ids, backtest=result, selection=selection, spec=spec,
+                       child_run_ids=sel.child_run_ids, backtest=result, selection=selection,
+                       spec=spec,
                        model_uri=model_info.model_uri, data_sha256=digest,
                        registered_name=register_as if version else None, version=version,
                        decision=decision, metrics={metric: sel.score},

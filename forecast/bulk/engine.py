@@ -105,7 +105,8 @@ def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
         BulkResult with rows in input order of series, horizon ascending.
     """
     if backend not in ("serial", "processes", "dask"):
-        raise UsageError(f"--backend: expected serial, processes or dask, found {backend!r}")
+        raise UsageError(f"expected serial, processes or dask, found {backend!r}",
+                         option="backend")
     n_series = int(frame["series_id"].nunique())
     size = chunk_size or default_chunk_size(n_series, workers)
     # Fitted once, here, on the whole job: every backend hands the workers the same numbers.
@@ -156,8 +157,8 @@ def _run_dask(tasks: list[tuple], workers: int, scheduler: str | None,
                 fut.release()
             return results
     except OSError as exc:
-        raise UsageError(f"--scheduler: cannot reach dask scheduler {scheduler!r}: "
-                         f"{exc}") from None
+        raise UsageError(f"cannot reach dask scheduler {scheduler!r}: "
+                         f"{exc}", option="scheduler") from None
     finally:
         if cluster is not None:
             cluster.close()

@@ -22,13 +22,14 @@ def output_paths(output: str | os.PathLike[str]) -> tuple[Path, Path]:
     """
     out = Path(output)
     if not out.name.lower().endswith((".csv", ".csv.gz", ".parquet", ".pq")):
-        raise UsageError(f"--output: expected a .csv, .csv.gz or .parquet file, found {out}")
+        raise UsageError(f"expected a .csv, .csv.gz or .parquet file, found {out}",
+                         option="output")
     if not out.parent.is_dir():
-        raise UsageError(f"--output: folder {out.parent} does not exist")
+        raise UsageError(f"folder {out.parent} does not exist", option="output")
     failures = out.parent / "failures.csv"
     if out.name == failures.name:
-        raise UsageError(f"--output: {out} is the name of the failures file written beside "
-                         f"the forecasts; expected another name")
+        raise UsageError(f"{out} is the name of the failures file written beside "
+                         f"the forecasts; expected another name", option="output")
     return out, failures
 
 

@@ -92,6 +92,9 @@ def exit_code(exc: OrecastError) -> int:
 def report_error(exc: OrecastError) -> int:
     """Print an OrecastError as one line per problem on stderr; return its exit code."""
     problems = exc.problems if isinstance(exc, DataValidationError) else [str(exc)]
+    if isinstance(exc, UsageError) and exc.option:
+        # The library names the parameter; the command line names its flag.
+        problems = [f"--{exc.option.replace('_', '-')}: {exc.message}"]
     for p in problems[:MAX_PROBLEMS_SHOWN]:
         print(f"error: {p}", file=sys.stderr)
     if len(problems) > MAX_PROBLEMS_SHOWN:

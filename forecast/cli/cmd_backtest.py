@@ -44,8 +44,10 @@ def backtest_cmd(
     inputs = load_inputs(data, guidance, periods)
     target_years = years_option(years) or evidence_years(inputs.history, inputs.periods)
     monthly_h = 3
-    result = run_backtest(inputs.history, names, target_years, periods=inputs.periods, guidance=inputs.guidance,
-                          config=BacktestConfig(n_paths=n_paths, seed=seed, n_jobs=jobs, monthly_h=monthly_h, progress=show_progress()))
+    result = run_backtest(inputs.history, names, target_years, periods=inputs.periods,
+                          guidance=inputs.guidance,
+                          config=BacktestConfig(n_paths=n_paths, seed=seed, n_jobs=jobs,
+                                                monthly_h=monthly_h, progress=show_progress()))
     result, _ = add_combinations(result, inputs.history, monthly_h, metric)
     choice = choose_procedure(result, EQUAL, metric)
     held, folds = leave_one_year_out(result, inputs.history, monthly_h, metric)

@@ -19,10 +19,11 @@ from forecast.inputs import (
     parse_guidance_range,
     parse_scenario,
 )
+from models.core.calendar import month_from_text, target_year
 from models.core.errors import UsageError
 from models.core.summary import annual_summary, monthly_frame, quarterly_frame
 from models.core.version import orecast_version
-from models.core.year import forecast_year, guidance_in_force, parse_month, target_year
+from models.core.year import forecast_year, guidance_in_force
 from models.zoo import make_model
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def forecast_cmd(
     """Forecast the months after --as-of up to December of the target year."""
     if guidance is not None and guidance_range is not None:
         raise UsageError("--guidance and --guidance-range: give one or the other")
-    as_of_p = parse_month(as_of)
+    as_of_p = month_from_text(as_of)
     inputs = load_inputs(data, guidance, periods)
     mdl = make_model(model)
     last = inputs.history.index[-1] if as_of_p > inputs.history.index[-1] else as_of_p

@@ -17,9 +17,9 @@ from forecast.publish.model_source import (
 )
 from forecast.publish.placing import key_digest
 from forecast.publish.request import PublishRequest, check_staleness, resolve_today
+from models.core.calendar import target_year
 from models.core.errors import ModelUnavailableError
 from models.core.version import orecast_version
-from models.core.year import target_year
 
 
 @dataclass
@@ -61,8 +61,9 @@ def served_agrees(served: Any, monthly: Any, annual: dict[str, Any]) -> str | No
 def compute(req: PublishRequest, job: JobLog) -> Computed:
     from forecast.inputs import last_reported_month, load_inputs
     from forecast.report import lead_sentence
+    from models.core.calendar import month_from_text
     from models.core.summary import annual_summary, monthly_frame
-    from models.core.year import forecast_year, guidance_in_force, parse_month
+    from models.core.year import forecast_year, guidance_in_force
     from training.pyfunc_model import history_from_input, periods_to_text
     from training.tracking import data_digest, history_to_input
 
@@ -71,7 +72,7 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
         periods_text = periods_to_text(inputs.periods)
         history = inputs.history
         digest = data_digest(history)
-        as_of = (parse_month(req.as_of) if req.as_of
+        as_of = (month_from_text(req.as_of) if req.as_of
                  else last_reported_month(history, inputs.periods))
         year = target_year(as_of)
         today = resolve_today(req.today)

@@ -27,7 +27,18 @@ class DataValidationError(OrecastError):
 
 
 class UsageError(OrecastError):
-    """A command-line argument that cannot be honoured."""
+    """A value given for a parameter that cannot be honoured.
+
+    Args:
+        message: what is wrong and what was expected.
+        option: the parameter's name (``as_of``, ``model``) when the error is about one; the
+            command line shows it as its flag (``--as-of``), the Python API as it is.
+    """
+
+    def __init__(self, message: str, option: str | None = None):
+        self.message = message
+        self.option = option
+        super().__init__(f"{option}: {message}" if option else message)
 
 
 class ModelDeclined(OrecastError):

@@ -6,13 +6,13 @@ months), so months, quarters and the year always agree; interval bounds are neve
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel
+from models.core.calendar import target_year
 from models.core.columns import TARGET
 from models.core.errors import DataValidationError, UsageError
 from models.core.pipeline import cut_at, fit_model
@@ -85,22 +85,6 @@ class YearForecast:
         return self.month_paths.reshape(self.month_paths.shape[0], 4, 3).sum(axis=2)
 
 
-def target_year(as_of: pd.Period) -> int:
-    """The year forecast from ``as_of`` by default: its own, or the next when it is December."""
-    return as_of.year + 1 if as_of.month == 12 else as_of.year
-
-
-def parse_month(text: str, field: str = "--as-of") -> pd.Period:
-    """Parse ``YYYY-MM`` (month 01-12) into a monthly Period, or raise a one-line UsageError.
-
-    Nothing else is read as a month: ``2017-Q3`` or ``2017-7`` are refused, not guessed.
-    """
-    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text) if isinstance(text, str) else None
-    if match is None or int(match[1]) < 1:
-        raise UsageError(f"{field}: expected a month as YYYY-MM, got {text!r}")
-    return pd.Period(year=int(match[1]), month=int(match[2]), freq="M")
-
-
 def data_span(history: pd.DataFrame, periods: pd.DataFrame | None) -> tuple[pd.Period,
                                                                           pd.Period]:
     """First and last month the data knows anything about (months or period totals)."""
@@ -131,7 +115,7 @@ def known_year_to_date(history: pd.DataFrame, periods: pd.DataFrame | None,
         f"{history.attrs.get('source', '<data>')}: {TARGET}: the output of {year} to "
         f"{as_of} cannot be formed: covered {month_runs(sorted(covered)) or 'none'}, "
         f"missing {month_runs(missing)} (no monthly figure and no published total ends "
-        f"at {as_of}); choose another as-of, or give --periods")
+        f"at {as_of}); choose another as-of, or give the period totals")
 
 
 def known_months(own: np.ndarray, anchors: dict[int, float], ytd_oz: float) -> np.ndarray:
@@ -188,12 +172,15 @@ def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
         year = target_year(as_of)
     months = pd.period_range(f"{year}-01", f"{year}-12", freq="M", name="month")
     if as_of >= months[-1]:
-        raise UsageError(f"--as-of {as_of} is at or after the end of {year}: nothing to forecast")
+        raise UsageError(f"{as_of} is at or after the end of {year}: nothing to forecast",
+                         option="as_of")
     first, last = data_span(history, periods)
     if as_of > last:
-        raise UsageError(f"--as-of {as_of} is after the last month of the data ({last})")
+        raise UsageError(f"{as_of} is after the last month of the data ({last})",
+                         option="as_of")
     if as_of < first:
-        raise UsageError(f"--as-of {as_of} is before the first month of the data ({first})")
+        raise UsageError(f"{as_of} is before the first month of the data ({first})",
+                         option="as_of")
     ytd = known_year_to_date(history, periods, as_of, year)
     cut = cut_periods_at(periods, as_of)
     # Months the data covers only through period totals are NaN rows: the model sees that

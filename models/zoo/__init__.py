@@ -45,8 +45,8 @@ def model_class(name: str) -> type[ForecastModel]:
     try:
         target = _ZOO[name]
     except KeyError:
-        raise UsageError(f"--model: unknown model {name!r}; expected one of "
-                         f"{', '.join(_ZOO)}") from None
+        raise UsageError(f"unknown model {name!r}; expected one of "
+                         f"{', '.join(_ZOO)}", option="model") from None
     module, cls = target.split(":")
     return getattr(importlib.import_module(module), cls)
 

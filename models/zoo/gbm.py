@@ -28,9 +28,11 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from models.core.base import ForecastModel, observed_target
+from models.core.calendar import month_of_year, rainy_flag
 from models.core.columns import EXOG_COLUMNS
-from models.kernels.seasonal import SeasonalLogVar, log_ounces, month_of_year, rainy_flag
-from models.zoo.sarimax import ORE_PURCHASED, exog_columns_of, scenario_tonnes
+from models.core.scenario import ORE_PURCHASED, exog_columns_of, scenario_values
+from models.kernels.ar import SeasonalLogVar
+from models.kernels.log_scale import log_cap, log_ounces
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +125,7 @@ class GradientBoosting(ForecastModel):
         self.tail_logy_ = logy[0, -max(LAGS):]
         self.last_level_ = float(logy_1d[np.isfinite(logy_1d)][-1])
         self.tail_logx_ = None if logx is None else logx[0, -max(LAGS):, :]
-        # Five times the record month is beyond what a plant can mill; keeps expm1 finite.
-        self.log_cap_ = float(np.nanmax(logy)) + np.log(5.0)
+        self.log_cap_ = log_cap(logy)
         log.debug("gbm: %d rows, ore %s, residual sd %.3f", len(y_all), self.ore_columns_,
                   float(self.residuals_.std()))
 
@@ -146,7 +147,7 @@ class GradientBoosting(ForecastModel):
         logy[:, :n_tail] = self.tail_logy_
         logx = None
         if self.ore_columns_:
-            known = scenario_tonnes(future, months_idx, self.ore_columns_)
+            known = scenario_values(future, months_idx, self.ore_columns_)
             if np.isfinite(known).all():
                 tonnes = np.broadcast_to(known, (n_paths, horizon, known.shape[1]))
             else:

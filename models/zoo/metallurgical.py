@@ -22,7 +22,7 @@ import pandas as pd
 
 from models.core.base import ForecastModel
 from models.core.columns import GRAMS_PER_TROY_OZ, TARGET
-from models.core.errors import DataValidationError
+from models.core.scenario import scenario_values
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +94,6 @@ def _complete(history: pd.DataFrame, col: str, positive: bool = False) -> bool:
     v = history[col].to_numpy(dtype=float)
     ok = np.isfinite(v) & ((v > 0) if positive else (v >= 0))
     return bool(ok.all())
-
-
-def _scenario(future: pd.DataFrame | None, index: pd.PeriodIndex, col: str) -> np.ndarray:
-    """Scenario values of ``col`` for the future months, shape (horizon,), NaN where not set."""
-    if future is None or col not in future.columns:
-        return np.full(len(index), np.nan)
-    fut = future[col]
-    if not isinstance(fut.index, pd.PeriodIndex):
-        fut = fut.set_axis(pd.PeriodIndex(fut.index.astype(str), freq="M"))
-    v = fut.reindex(index).to_numpy(dtype=float)
-    bad = (np.isfinite(v) & (v < 0)) | ((col == CAPACITY) & (v == 0))
-    if bad.any():
-        month = index[int(np.flatnonzero(bad)[0])]
-        raise DataValidationError(f"future:{month}: {col}: expected a number > 0, "
-                                  f"found {v[bad][0]:g}")
-    return v
 
 
 class Metallurgical(ForecastModel):
@@ -219,7 +203,8 @@ class Metallurgical(ForecastModel):
         idx = self.future_index(horizon)
         days = idx.days_in_month.to_numpy(dtype=float)
         moy = idx.month.to_numpy() - 1
-        cap = _scenario(future, idx, CAPACITY)
+        cap, bought, fixed_q = scenario_values(future, idx, [CAPACITY, PURCHASED, PROCESSED],
+                                               positive=(CAPACITY,)).T
         cap = np.where(np.isfinite(cap), cap, self.capacity_tpd_)
         mill_t = cap * np.maximum(days - self.downtime_days, 0.0) * self.utilisation_max_
 
@@ -237,8 +222,6 @@ class Metallurgical(ForecastModel):
             oz_per_t = np.exp(ar1_paths(self.yield_ar_, horizon, n_paths, rng,
                                         self.level_uncertainty))
 
-        bought = _scenario(future, idx, PURCHASED)
-        fixed_q = _scenario(future, idx, PROCESSED)
         processed = np.empty((n_paths, horizon))
         stock = np.full(n_paths, self.stockpile_t_)
         for h in range(horizon):

@@ -30,64 +30,14 @@ import pandas as pd
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from models.core.base import ForecastModel, observed_target
-from models.core.columns import EXOG_COLUMNS, TARGET
-from models.core.errors import DataValidationError
+from models.core.calendar import month_of_year
+from models.core.columns import TARGET
 from models.core.fitting import first_converged
-from models.kernels.seasonal import SeasonalLogVar, log_ounces, month_of_year
+from models.core.scenario import ORE_PURCHASED, exog_columns_of, scenario_values
+from models.kernels.ar import SeasonalLogVar
+from models.kernels.log_scale import log_cap, log_ounces
 
 log = logging.getLogger(__name__)
-
-ORE_PURCHASED = EXOG_COLUMNS[0]
-ORE_PROCESSED = EXOG_COLUMNS[1]
-
-
-def exog_columns_of(history: pd.DataFrame) -> list[str]:
-    """Ore columns a model can use: purchased always, processed when complete and positive."""
-    cols = [ORE_PURCHASED]
-    if ORE_PROCESSED in history.columns:
-        x = history[ORE_PROCESSED]
-        if x.notna().all() and (x > 0).all():
-            cols.append(ORE_PROCESSED)
-    return cols
-
-
-def scenario_tonnes(future: pd.DataFrame | None, months: pd.PeriodIndex,
-                    columns: list[str]) -> np.ndarray:
-    """Scenario ore tonnes for ``months``, shape (h, k), NaN where the scenario is silent.
-
-    Args:
-        future: scenario frame indexed by month (Period, ``YYYY-MM`` or dates), tonnes per
-            column; None for no scenario.
-        months: the forecast months, length h.
-        columns: ore columns the model uses, k of them.
-    Raises:
-        DataValidationError: an index that is not months, no row in the forecast months, or
-            a value that is negative or infinite.
-    """
-    known = np.full((len(months), len(columns)), np.nan)
-    if future is None or not any(c in future.columns for c in columns):
-        return known
-    try:
-        index = pd.PeriodIndex(future.index, freq="M")
-    except (TypeError, ValueError):
-        raise DataValidationError("<scenario>: month: expected monthly periods (YYYY-MM) as "
-                                  "the index") from None
-    if not index.isin(months).any():
-        raise DataValidationError(f"<scenario>: month: expected rows for {months[0]}.."
-                                  f"{months[-1]}, got {index.min()}..{index.max()}")
-    rows = future.set_axis(index).reindex(months)
-    for j, col in enumerate(columns):
-        if col not in rows.columns:
-            continue
-        v = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float)
-        bad = np.isinf(v) | (v < 0)
-        if bad.any():
-            month = months[int(np.flatnonzero(bad)[0])]
-            raise DataValidationError(f"<scenario>:{month}: {col}: expected tonnes >= 0, "
-                                      f"got {v[bad][0]}")
-        known[:, j] = v
-    return known
-
 
 def _fit_sarimax(y: np.ndarray, x: np.ndarray, order: tuple, seasonal_order: tuple,
                  method: str):
@@ -142,15 +92,14 @@ class SarimaxExog(ForecastModel):
         self.result_ = res
         self.last_log_ore_ = x[-1]
         self.exog_model_ = SeasonalLogVar().fit(history, self.exog_columns_)
-        # Five times the record month is beyond what a plant can mill; keeps expm1 finite.
-        self.log_cap_ = float(np.nanmax(y)) + np.log(5.0)
+        self.log_cap_ = log_cap(y)
         log.debug("sarimax: %s on %s, beta=%s", self.spec_, self.exog_columns_,
                   np.round(self.beta_, 3))
 
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
         months = self.future_index(horizon)
-        known = scenario_tonnes(future, months, self.exog_columns_)
+        known = scenario_values(future, months, self.exog_columns_)
         if np.isfinite(known).all():
             log_ore = np.broadcast_to(np.log(np.maximum(known, 1.0)),
                                       (n_paths, horizon, known.shape[1]))

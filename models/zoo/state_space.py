@@ -22,7 +22,8 @@ from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from models.core.base import ForecastModel, observed_target
 from models.core.fitting import first_converged
-from models.kernels.seasonal import PERIOD, log_ounces
+from models.kernels.log_scale import log_cap, log_ounces
+from models.kernels.seasonal import PERIOD
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class StateSpace(ForecastModel):
             log.warning("state_space: fell back to %s", name)
         self.result_ = res
         self.spec_ = {"level": level, "seasonal": bool(seas), "method": method}
-        self.log_cap_ = float(np.nanmax(z)) + np.log(5.0)
+        self.log_cap_ = log_cap(z)
         log.debug("state_space: %s, params %s", self.spec_, np.round(res.params, 5))
 
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
@@ -85,6 +86,5 @@ class StateSpace(ForecastModel):
             sim = self.result_.simulate(nsimulations=horizon, repetitions=n_paths,
                                         anchor="end", rng=rng)
         z = np.asarray(sim, dtype=float).reshape(horizon, n_paths).T
-        # A random-walk level can wander far in logs; five times the record month is beyond
-        # what a plant can mill and keeps expm1 finite.
+        # A random-walk level can wander far in logs: capped at the record multiple.
         return np.expm1(np.minimum(z, self.log_cap_))

@@ -24,7 +24,8 @@ import pandas as pd
 from statsmodels.tsa.forecasting.theta import ThetaModel
 
 from models.core.base import ForecastModel, observed_target
-from models.kernels.seasonal import PERIOD, is_seasonal, month_of_year, multiplicative_indices
+from models.core.calendar import month_of_year
+from models.kernels.seasonal import PERIOD, is_seasonal, multiplicative_indices
 
 log = logging.getLogger(__name__)
 

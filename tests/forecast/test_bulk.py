@@ -238,8 +238,9 @@ def test_write_result_refuses_an_unknown_extension(tmp_path):
 
     frame, exog = read_series(write_csv(long_frame(1, months=20), tmp_path / "in.csv"))
     res = run_bulk(frame, exog, BulkConfig(horizon=2, n_paths=20, model="seasonal_naive"))
-    with pytest.raises(UsageError, match="--output"):
+    with pytest.raises(UsageError, match="^output: expected a .csv") as err:
         write_result(res, tmp_path / "out.xlsx")
+    assert err.value.option == "output"
 
 
 def test_temporary_files_of_an_interrupted_run_are_removed(tmp_path):

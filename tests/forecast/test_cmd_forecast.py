@@ -40,8 +40,9 @@ def test_same_inputs_give_the_same_bytes(tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (["--as-of", "2017/06"], "--as-of: expected a month as YYYY-MM"),
     (["--as-of", "2017-06", "--guidance-range", "92000-88000"], "--guidance-range"),
-    (["--as-of", "2017-06", "--model", "prophet"], "unknown model 'prophet'"),
-    (["--as-of", "2019-03"], "after the last month of the data"),
+    # The library names the parameter (model, as_of); the command line shows its flag.
+    (["--as-of", "2017-06", "--model", "prophet"], "error: --model: unknown model 'prophet'"),
+    (["--as-of", "2019-03"], "error: --as-of: 2019-03 is after the last month of the data"),
 ])
 def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, args,
                                                               message):

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.core.calendar import month_of_year
 from models.core.errors import DataValidationError
 from models.core.pipeline import fit_model
-from models.kernels.seasonal import SeasonalLogVar, month_of_year
+from models.kernels.ar import SeasonalLogVar
 from models.simulator.plant import simulate_plant
 from models.zoo.sarimax import SarimaxExog
 

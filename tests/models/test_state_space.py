@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import models
+from models.core.calendar import month_of_year
 from models.core.errors import ModelDeclined
 from models.core.pipeline import fit_model
 from models.core.year import forecast_year
-from models.kernels.seasonal import month_of_year
 from models.zoo.state_space import StateSpace
 
 DYNACOR = Path(models.__file__).parent / "data" / "datasets" / "dynacor" / "monthly.csv"

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.kernels.seasonal import is_seasonal, month_of_year, multiplicative_indices
+from models.core.calendar import month_of_year
+from models.kernels.seasonal import is_seasonal, multiplicative_indices
 from models.zoo.theta import Theta
 
 #: multiplicative monthly profile (Jan..Dec): a rainy-season dip, averaging 1

@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.core.calendar import month_from_text
 from models.core.errors import DataValidationError, UsageError
-from models.core.year import forecast_year, guidance_in_force, parse_month
+from models.core.year import forecast_year, guidance_in_force
 from models.zoo.seasonal_naive import SeasonalNaive
 from models.zoo.share_runrate import SeasonalShareRunRate
 
@@ -67,7 +68,7 @@ def test_as_of_outside_the_data_or_year_is_a_usage_error(plant, as_of):
 @pytest.mark.parametrize("text", ["2017-6", "2017/06", "June 2017", "2017-13", ""])
 def test_parse_month_rejects_malformed(text):
     with pytest.raises(UsageError, match="YYYY-MM"):
-        parse_month(text)
+        month_from_text(text)
 
 
 def test_guidance_in_force_follows_announcement_dates(dynacor):

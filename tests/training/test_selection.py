@@ -86,5 +86,6 @@ def test_a_metric_that_cannot_rank_is_refused():
     from models.core.errors import UsageError
 
     r = by_year({"ensemble": years([100] * 4)})
-    with pytest.raises(UsageError, match="--metric"):
+    with pytest.raises(UsageError, match="^metric: 'annual_cover80' cannot rank") as err:
         choose_procedure(r, "ensemble", "annual_cover80")
+    assert err.value.option == "metric"
