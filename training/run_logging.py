@@ -129,7 +129,7 @@ def log_refitted_model(spec: ModelSpec, history: pd.DataFrame, periods: pd.DataF
     """
     import mlflow
 
-    from training.pyfunc_model import log_forecast_model, periods_to_text
+    from training.serving import log_forecast_model, periods_to_text
 
     model = spec.build()
     try:

@@ -16,7 +16,7 @@ from models.core.errors import DataValidationError, UsageError
 from models.core.summary import annual_summary, monthly_frame
 from models.core.year import forecast_year
 from models.simulator.plant import simulate_plant
-from training.pyfunc_model import OUTPUT_COLUMNS, forecast_frame, history_from_input
+from training.serving import OUTPUT_COLUMNS, forecast_frame, history_from_input
 from training.spec import ModelSpec
 from training.tracking import history_to_input, tracking_uri
 
@@ -101,8 +101,8 @@ def test_input_round_trips_to_the_production_frame(history: pd.DataFrame) -> Non
 def _log_and_register(history, store, name: str, spec: ModelSpec):
     import mlflow
 
-    from training.pyfunc_model import log_forecast_model
     from training.registry import CHAMPION, register
+    from training.serving import log_forecast_model
 
     uri, exp, root = store
     with tracking_uri(uri), mlflow.start_run(experiment_id=exp):

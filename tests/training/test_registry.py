@@ -33,7 +33,7 @@ def logged(tmp_path_factory):
     """A store with one logged pyfunc model (not registered)."""
     import mlflow
 
-    from training.pyfunc_model import log_forecast_model
+    from training.serving import log_forecast_model
 
     root = tmp_path_factory.mktemp("registry")
     uri = f"sqlite:///{root / 'mlflow.db'}"

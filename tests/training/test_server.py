@@ -23,7 +23,7 @@ import pytest
 
 from models.core.errors import TrackingUnavailableError
 from models.simulator.plant import simulate_plant
-from training.pyfunc_model import forecast_frame
+from training.serving import forecast_frame
 from training.tracking import history_to_input, tracking_uri
 from training.train import TrainConfig, train
 
