@@ -28,7 +28,8 @@ ORECAST = str(ROOT / ".venv" / "bin" / "orecast")
 
 #: text blanked before comparing: run ids, timestamps, the record's own folder
 _VOLATILE = [
-    (re.compile(r"[0-9a-f]{32}"), "<run-id>"),
+    # MLflow run and model ids are 32 hex digits; a sha256 (64) is data and is compared.
+    (re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])"), "<run-id>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?"), "<time>"),
     (re.compile(r"superseded-\d+"), "superseded-<time>"),
 ]
@@ -70,11 +71,11 @@ def _normalised(path: Path, root: Path) -> bytes:
     for pattern, repl in _VOLATILE:
         text = pattern.sub(repl, text)
     if path.name == "manifest.json":
-        # The manifest hashes files whose volatile fields were blanked above.
+        # The key holds the model's run id, and report.html names it: their digests follow
+        # the run ids blanked above. report.html itself is compared after blanking.
         doc = json.loads(text)
-        for entry in doc.get("files", {}).values() if isinstance(doc.get("files"), dict) else []:
-            if isinstance(entry, dict):
-                entry.pop("sha256", None)
+        doc.pop("key_sha256", None)
+        doc.get("files", {}).pop("report.html", None)
         text = json.dumps(doc, sort_keys=True)
     return text.encode("utf-8")
 

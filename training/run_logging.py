@@ -129,7 +129,8 @@ def log_refitted_model(spec: ModelSpec, history: pd.DataFrame, periods: pd.DataF
     """
     import mlflow
 
-    from training.serving import log_forecast_model, periods_to_text
+    from models.data.digest import periods_text
+    from training.serving import log_forecast_model
 
     model = spec.build()
     try:
@@ -148,4 +149,4 @@ def log_refitted_model(spec: ModelSpec, history: pd.DataFrame, periods: pd.DataF
     mlflow.log_dict(spec.to_dict(), "refit/spec.json")
     # The input example is a real request: the history with its period totals.
     return log_forecast_model(spec, history, workdir, example_params={
-        "n_paths": 200, "periods": periods_to_text(periods)})
+        "n_paths": 200, "periods": periods_text(periods)})

@@ -50,7 +50,8 @@ from models.core.errors import DataValidationError, UsageError
 from models.core.paths import quantiles as path_quantiles
 from models.core.summary import ANNUAL_KEYS, annual_summary, monthly_frame
 from models.core.version import orecast_version
-from models.core.year import forecast_year
+from models.core.year import YearForecast, forecast_year
+from models.data.digest import data_sha256, flat_table
 from models.data.periods import check_consistency, months_frame
 from training.spec import ModelSpec
 
@@ -81,7 +82,7 @@ def history_from_input(frame: pd.DataFrame, source: str = INPUT_SOURCE
         frame: ``month`` (YYYY-MM strings) + ``gold_oz`` (oz) + optional contract columns.
         source: name used in problems.
     Returns:
-        (history indexed by a monthly PeriodIndex, sha256 of the canonical CSV bytes).
+        (history indexed by a monthly PeriodIndex, its ``models.data.digest.data_sha256``).
     Raises:
         DataValidationError: missing columns, bad months, negative ounces, gaps, ...
     """
@@ -98,7 +99,7 @@ def history_from_input(frame: pd.DataFrame, source: str = INPUT_SOURCE
     data = flat.to_csv(index=False, lineterminator="\n").encode()
     raw = table_from_bytes(data, source, "csv")
     history = production_from_table(raw)
-    return history, raw.sha256
+    return history, data_sha256(history)
 
 
 def _level_name(q: float) -> str:
@@ -140,12 +141,35 @@ def periods_from_text(text: str, source: str = "<periods param>") -> pd.DataFram
     return periods_from_table(table_from_bytes(str(text).encode(), source, "csv"))
 
 
-def periods_to_text(periods: pd.DataFrame | None) -> str:
-    """A periods frame as the text of the ``periods`` param ("" for None)."""
-    if periods is None or periods.empty:
-        return ""
-    derived = [c for c in ("start", "end", "line") if c in periods.columns]
-    return periods.drop(columns=derived).to_csv(index=False, lineterminator="\n")
+def year_forecast(spec: ModelSpec, history: pd.DataFrame, periods: pd.DataFrame | None,
+                  params: Mapping[str, Any] | None = None) -> tuple[YearForecast, dict[str, Any]]:
+    """Forecast one year of a validated history with the spec's procedure.
+
+    Args:
+        spec: the procedure (zoo name + params).
+        history: validated production frame (monthly PeriodIndex, ``gold_oz`` oz).
+        periods: validated period totals, or None (cut at as-of before use).
+        params: predict params (``DEFAULT_PARAMS`` keys; ``periods`` is not read here).
+    Returns:
+        (the YearForecast with its paths, the ``annual_summary`` record: oz, probabilities).
+    Raises:
+        DataValidationError, UsageError, ModelDeclined: bad history, params or as-of.
+    """
+    p = _check_params(params or {})
+    if p["as_of"]:
+        as_of = month_from_text(str(p["as_of"]), "as_of")
+    else:
+        last = history["gold_oz"].last_valid_index()
+        as_of = last if last is not None else history.index[-1]
+    guidance = (None if p["guidance_low"] is None
+                else (float(p["guidance_low"]), float(p["guidance_high"])))
+    check_consistency(history, periods)
+    yf = forecast_year(spec.build(), history, as_of, int(p["year"]) or None,
+                       n_paths=int(p["n_paths"]), seed=int(p["seed"]), periods=periods)
+    annual = annual_summary(yf, guidance, model_version=p["model_version"] or spec.label,
+                            data_sha256=data_sha256(history, periods),
+                            orecast_version=orecast_version())
+    return yf, annual
 
 
 def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
@@ -168,23 +192,10 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
     periods = periods_from_text(p["periods"])
     if isinstance(model_input, pd.DataFrame) and model_input.empty and periods is not None:
         # A quarterly reporter: no monthly figure, the period totals are the plant.
-        history, digest = months_frame(periods), str(periods.attrs.get("sha256"))
+        history = months_frame(periods)
     else:
-        history, digest = history_from_input(model_input)
-    if p["as_of"]:
-        as_of = month_from_text(str(p["as_of"]), "as_of")
-    else:
-        last = history["gold_oz"].last_valid_index()
-        as_of = last if last is not None else history.index[-1]
-    year = int(p["year"]) or None
-    guidance = (None if p["guidance_low"] is None
-                else (float(p["guidance_low"]), float(p["guidance_high"])))
-    check_consistency(history, periods)
-    model = spec.build()
-    yf = forecast_year(model, history, as_of, year, n_paths=int(p["n_paths"]),
-                       seed=int(p["seed"]), periods=periods)
-    annual = annual_summary(yf, guidance, model_version=p["model_version"] or spec.label,
-                            data_sha256=digest, orecast_version=orecast_version())
+        history, _ = history_from_input(model_input)
+    yf, annual = year_forecast(spec, history, periods, p)
 
     months = monthly_frame(yf).rename(columns={"month": "period"})
     months.insert(0, "section", "month")
@@ -272,11 +283,9 @@ def log_forecast_model(spec: ModelSpec, history: pd.DataFrame, workdir: Path, *,
     Returns:
         mlflow.models.model.ModelInfo of the logged model (``model_uri`` = ``models:/<id>``).
     """
-    from training.tracking import history_to_input
-
     workdir.mkdir(parents=True, exist_ok=True)
     artifacts = {SPEC_ARTIFACT: str(spec.save(workdir / "spec.json"))}
-    example = history_to_input(history)
+    example = flat_table(history)
     ex_params = dict(example_params or {"n_paths": 200})
     example_out = forecast_frame(spec, example, ex_params)
     return mlflow.pyfunc.log_model(

@@ -11,7 +11,6 @@ minutes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import subprocess
@@ -27,6 +26,7 @@ import pandas as pd
 
 from models.core.errors import TrackingUnavailableError
 from models.core.version import orecast_version
+from models.data.digest import flat_table
 
 log = logging.getLogger(__name__)
 
@@ -163,58 +163,30 @@ def provenance_tags() -> dict[str, str]:
     return tags
 
 
-def history_to_input(history: pd.DataFrame) -> pd.DataFrame:
-    """The production frame as a flat table: ``month`` (YYYY-MM strings) + numeric columns.
-
-    Args:
-        history: production frame indexed by a monthly PeriodIndex.
-    Returns:
-        Frame with a ``month`` string column and the float contract columns present
-        (``gold_oz`` oz, ``*_t`` t, ...), one row per month; other columns dropped.
-    """
-    from models.core.columns import NUMERIC_COLUMNS
-
-    cols = [c for c in NUMERIC_COLUMNS if c in history.columns]
-    flat = history[cols].astype(float).reset_index(drop=True)
-    flat.insert(0, "month", [str(m) for m in history.index])
-    return flat
-
-
-def frame_sha256(history: pd.DataFrame) -> str:
-    """sha256 of the canonical CSV of ``history_to_input(history)`` (for in-memory data)."""
-    text = history_to_input(history).to_csv(index=False, lineterminator="\n")
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def data_digest(history: pd.DataFrame) -> str:
-    """The data's sha256: ``attrs["sha256"]`` (the file's bytes) or the frame's own digest."""
-    return str(history.attrs.get("sha256") or frame_sha256(history))
-
-
-def log_history_dataset(history: pd.DataFrame, *, name: str, source: str | None = None,
-                        context: str = "training") -> Any:
+def log_history_dataset(history: pd.DataFrame, *, name: str, digest: str,
+                        source: str | None = None, context: str = "training") -> Any:
     """Log the production history as an MLflow dataset input of the active run.
 
     Args:
         history: production frame (monthly PeriodIndex).
         name: dataset name shown in MLflow (e.g. ``dynacor``).
+        digest: the data's ``models.data.digest.data_sha256``.
         source: where the data came from (file path or URL); defaults to ``attrs["source"]``.
         context: input context tag (``training``).
     Returns:
         The ``mlflow.data`` PandasDataset logged; its digest is the first 32 hex digits of
-        ``data_digest(history)`` (MLflow stores at most 36 characters), the full sha256 is
-        in the run tag ``data.sha256``.
+        ``digest`` (MLflow stores at most 36 characters), the full sha256 is in the run tag
+        ``data.sha256``.
     """
     import mlflow
     import mlflow.data
 
-    digest = data_digest(history)
     with warnings.catch_warnings():
         # A plain path or label as source is ambiguous to MLflow's source registry; it is
         # recorded as given, which is what we want.
         warnings.simplefilter("ignore", UserWarning)
         dataset = mlflow.data.from_pandas(
-            history_to_input(history),
+            flat_table(history),
             source=source or str(history.attrs.get("source", "<memory>")),
             targets="gold_oz", name=name, digest=digest[:32])
     mlflow.log_input(dataset, context=context)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from models.core.errors import TrackingUnavailableError
 from models.core.version import orecast_version
+from models.data.digest import data_sha256
 from models.data.periods import check_consistency
 from training.backtest import BacktestConfig, BacktestResult, origins_for, run_backtest
 from training.champion import against_champion, scores_by_origin
@@ -49,7 +50,6 @@ from training.spec import ModelSpec
 from training.tracking import (
     bound_http_retries,
     check_tracking,
-    data_digest,
     log_history_dataset,
     log_table_csv,
     provenance_tags,
@@ -267,7 +267,7 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
 
     metric, register_as = config.metric, config.register_as
     history = data.history
-    digest = data_digest(history)
+    digest = data_sha256(history, data.periods)
     origins = origins_for(years, history, periods=data.periods)
     # Inside ``mlflow run`` the project owns the run (MLFLOW_RUN_ID) and its experiment.
     experiment_id = (None if os.environ.get("MLFLOW_RUN_ID")
@@ -282,7 +282,7 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
             "n_paths": config.n_paths, "seed": config.seed, "selection_metric": metric,
             "monthly_h": config.monthly_h, "data_source": data.source,
             "register_as": register_as or "-"})
-        log_history_dataset(history, name=data.name, source=data.source)
+        log_history_dataset(history, name=data.name, digest=digest, source=data.source)
 
         sel = _backtest_and_select(data, candidates, years, config, tags)
         best, selection, result = sel.choice.best, sel.choice, sel.result

@@ -24,6 +24,7 @@ from models.core.errors import UsageError
 from models.core.summary import annual_summary, monthly_frame, quarterly_frame
 from models.core.version import orecast_version
 from models.core.year import forecast_year, guidance_in_force
+from models.data.digest import data_sha256
 from models.zoo import make_model
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def forecast_cmd(
     g = (parse_guidance_range(guidance_range) if guidance_range is not None
          else guidance_in_force(inputs.guidance, yf.year, as_of_p))
     annual = annual_summary(yf, g, model_version=None,
-                            data_sha256=inputs.history.attrs.get("sha256"),
+                            data_sha256=data_sha256(inputs.history, inputs.periods),
                             orecast_version=orecast_version())
 
     def write(tmp: Path) -> None:

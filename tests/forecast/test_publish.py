@@ -108,8 +108,10 @@ def test_publish_writes_a_complete_folder_and_points_latest_at_it(req, store):
     assert annual["p10"] <= annual["p50"] <= annual["p90"]
     assert annual["model_version"] == "1"
     from models.data.datasets import dynacor
+    from models.data.digest import data_sha256
 
-    assert annual["data_sha256"] == dynacor().monthly.attrs["sha256"]
+    ds = dynacor()
+    assert annual["data_sha256"] == data_sha256(ds.monthly, ds.periods)
     monthly = pd.read_csv(folder / "monthly.csv")
     assert list(monthly["kind"]) == ["actual"] * 6 + ["forecast"] * 6
     quarterly = pd.read_csv(folder / "quarterly.csv")

@@ -15,10 +15,11 @@ import pytest
 from models.core.errors import DataValidationError, UsageError
 from models.core.summary import annual_summary, monthly_frame
 from models.core.year import forecast_year
+from models.data.digest import flat_table
 from models.simulator.plant import simulate_plant
 from training.serving import OUTPUT_COLUMNS, forecast_frame, history_from_input
 from training.spec import ModelSpec
-from training.tracking import history_to_input, tracking_uri
+from training.tracking import tracking_uri
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def store(tmp_path_factory):
 def test_forecast_frame_matches_the_forecast_core(history: pd.DataFrame) -> None:
     spec = ModelSpec.for_name("seasonal_naive")
     as_of = pd.Period("2016-05", freq="M")
-    out = forecast_frame(spec, history_to_input(history),
+    out = forecast_frame(spec, flat_table(history),
                          {"as_of": "2016-05", "n_paths": 300, "seed": 4,
                           "guidance_low": 80000.0, "guidance_high": 90000.0})
     yf = forecast_year(spec.build(), history, as_of, None, n_paths=300, seed=4)
@@ -61,7 +62,7 @@ def test_forecast_frame_matches_the_forecast_core(history: pd.DataFrame) -> None
 
 
 def test_output_has_twelve_months_and_one_annual_row(history: pd.DataFrame) -> None:
-    out = forecast_frame(ModelSpec.for_name("drift"), history_to_input(history),
+    out = forecast_frame(ModelSpec.for_name("drift"), flat_table(history),
                          {"n_paths": 200, "quantiles": [0.1, 0.25, 0.5, 0.9]})
     assert list(out.columns[:len(OUTPUT_COLUMNS)]) == OUTPUT_COLUMNS
     assert list(out["section"]) == ["month"] * 12 + ["annual"]
@@ -74,7 +75,7 @@ def test_output_has_twelve_months_and_one_annual_row(history: pd.DataFrame) -> N
 
 
 def test_params_are_validated(history: pd.DataFrame) -> None:
-    x = history_to_input(history)
+    x = flat_table(history)
     spec = ModelSpec.for_name("drift")
     with pytest.raises(UsageError, match="both or neither"):
         forecast_frame(spec, x, {"guidance_low": 1.0})
@@ -85,14 +86,14 @@ def test_params_are_validated(history: pd.DataFrame) -> None:
 
 
 def test_bad_input_names_the_row_and_field(history: pd.DataFrame) -> None:
-    x = history_to_input(history)
+    x = flat_table(history)
     x.loc[3, "gold_oz"] = -5.0
     with pytest.raises(DataValidationError, match=r"<model input>:5: gold_oz"):
         history_from_input(x)
 
 
 def test_input_round_trips_to_the_production_frame(history: pd.DataFrame) -> None:
-    back, digest = history_from_input(history_to_input(history))
+    back, digest = history_from_input(flat_table(history))
     assert back.index.equals(history.index)
     np.testing.assert_array_equal(back["gold_oz"].to_numpy(), history["gold_oz"].to_numpy())
     assert len(digest) == 64
@@ -135,7 +136,7 @@ def test_champion_in_a_fresh_process_predicts_the_same_numbers(history, store) -
 
     spec = ModelSpec.for_name("seasonal_naive")
     _log_and_register(history, store, "pf-fresh", spec)
-    x = history_to_input(history)
+    x = flat_table(history)
     params = {"as_of": "2016-08", "n_paths": 400, "seed": 9, "guidance_low": 80000.0,
               "guidance_high": 85000.0}
     expected = forecast_frame(spec, x, params)

@@ -22,9 +22,10 @@ import pandas as pd
 import pytest
 
 from models.core.errors import TrackingUnavailableError
+from models.data.digest import flat_table
 from models.simulator.plant import simulate_plant
 from training.serving import forecast_frame
-from training.tracking import history_to_input, tracking_uri
+from training.tracking import tracking_uri
 from training.train import TrainConfig, train
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -110,7 +111,7 @@ def test_train_over_http_registers_a_champion(job, server) -> None:
 def test_champion_loaded_over_http_predicts_the_in_process_numbers(job, server, plant) -> None:
     import mlflow
 
-    x = history_to_input(plant)
+    x = flat_table(plant)
     expected = forecast_frame(job.spec, x, PARAMS)
     with tracking_uri(server["uri"]):
         got = mlflow.pyfunc.load_model("models:/srv@champion").predict(x, params=PARAMS)
@@ -129,7 +130,7 @@ def test_models_serve_answers_invocations_with_the_same_numbers(job, server, pla
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/ping", proc)
-        x = history_to_input(plant)
+        x = flat_table(plant)
         body = json.dumps({"dataframe_split": x.to_dict(orient="split", index=False),
                            "params": PARAMS}).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,

@@ -8,10 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from models.data.digest import data_sha256
 from models.simulator.plant import simulate_plant
 from models.zoo.seasonal_naive import SeasonalNaive
 from training.champion import compare_on_common_origins
-from training.tracking import frame_sha256, tracking_uri
+from training.tracking import tracking_uri
 from training.train import TrainConfig, train
 
 MODELS = ["seasonal_naive", "drift"]
@@ -58,7 +59,7 @@ def test_parent_run_logs_params_tags_and_dataset(job, plant, store) -> None:
     assert p["selection_metric"] == "annual_crps"
     assert p["origins"].split(",") == ["2015-12", *[f"2016-{m:02d}" for m in range(1, 12)]]
     assert run.data.tags["orecast.version"]
-    assert run.data.tags["data.sha256"] == frame_sha256(plant) == job.data_sha256
+    assert run.data.tags["data.sha256"] == data_sha256(plant) == job.data_sha256
     (ds,) = run.inputs.dataset_inputs
     assert ds.dataset.digest == job.data_sha256[:32]
     assert ds.dataset.name == "history"
