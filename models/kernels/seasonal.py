@@ -95,3 +95,15 @@ def multiplicative_indices(y: np.ndarray, months: np.ndarray,
             idx[m] = float(r.mean())
     idx = np.where(idx > 0, idx, 1.0)
     return idx / idx.mean()
+
+
+def position_indices(y: np.ndarray, m: int) -> np.ndarray:
+    """Classical multiplicative indices by position ``t mod m`` (position 0 = first value).
+
+    Args:
+        y: positive series, shape (n,), n >= 2 m.
+        m: season length.
+    Returns:
+        ndarray (m,), index of each position, mean 1.
+    """
+    return multiplicative_indices(y, np.arange(len(y)) % m, m)

@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
-from models.zoo.fast_smoothing import SES, Damped, ThetaSES, fit_ses, is_seasonal, seasonal_indices
+from models.kernels.seasonal import is_seasonal, position_indices
+from models.kernels.smoothing import fit_ses
+from models.zoo.smoothing import SES, Damped
+from models.zoo.theta import ThetaSES
 from tests.models.series import gold_frame
 
 frame = gold_frame
@@ -16,7 +19,7 @@ def seasonal_series(n=96, seed=0):
 
 def test_seasonal_indices_recover_the_pattern():
     y, pattern = seasonal_series()
-    idx = seasonal_indices(y, 12)
+    idx = position_indices(y, 12)
     assert idx.mean() == pytest.approx(1.0)
     np.testing.assert_allclose(idx, pattern / pattern.mean(), atol=0.03)
 

@@ -8,9 +8,9 @@ import pytest
 
 from models.core.pipeline import fit_model
 from models.core.quarterly import QuarterlyFit
+from models.kernels.smoothing import _damped_errors, _ses_errors_missing, fit_damped, fit_ses
 from models.zoo import make_model
 from models.zoo.ets import ETS
-from models.zoo.fast_smoothing import _damped_errors, _ses_errors_missing, fit_damped, fit_ses
 from tests.models.series import gold_frame
 
 GAPPY = ("ses", "theta_ses", "damped", "damped_mapa", "ets", "drift", "state_space")

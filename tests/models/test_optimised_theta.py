@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from models.zoo.optimised_theta import C_MAX, DynamicOptimisedTheta, fit_dotm, running_trend
+from models.kernels.smoothing import C_MAX, fit_dotm, running_trend
+from models.zoo.theta import DynamicOptimisedTheta
 from tests.models.series import gold_frame
 
 frame = gold_frame

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from models.zoo.fast_smoothing import Damped, fit_damped
-from models.zoo.temporal_aggregation import LEVELS, DampedMAPA, block_means
+from models.kernels.smoothing import LEVELS, block_means, fit_damped
+from models.zoo.smoothing import Damped, DampedMAPA
 from tests.models.series import gold_frame
 
 H = 18
