@@ -1,26 +1,29 @@
 """Figures of a year forecast: the monthly fan chart and the annual-total distribution.
 
-Saved as PNG without timestamps or software metadata, so the same forecast gives the
-same bytes.
+Figures are ``matplotlib.figure.Figure`` objects on an Agg canvas, without pyplot (no
+global state), as the backtest figures are. Saved as PNG without timestamps or software
+metadata, so the same forecast gives the same bytes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import StrMethodFormatter  # noqa: E402
-
-from models.core.paths import guidance_probabilities, quantiles  # noqa: E402
-from models.core.year import YearForecast  # noqa: E402
+from models.core.paths import guidance_probabilities, quantiles
+from models.core.year import YearForecast
 
 _PNG_METADATA = {"Software": None}
+
+
+def _figure(figsize: tuple[float, float]) -> Figure:
+    fig = Figure(figsize=figsize, dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
@@ -32,8 +35,8 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
         guidance: (low_oz, high_oz) for the year, drawn as a band on the cumulative panel.
         title: figure title; a default names the year and as-of month.
     """
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100,
-                                  gridspec_kw={"width_ratios": [3, 2]})
+    fig = _figure(figsize=(11, 4.2))
+    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     x = np.arange(1, 13)
     q = quantiles(yf.month_paths, (0.10, 0.25, 0.50, 0.75, 0.90))
     fc = ~yf.is_actual
@@ -103,7 +106,8 @@ def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None
     if guidance is not None:
         lo, hi = min(lo, guidance[0]), max(hi, guidance[1])
     pad = 0.03 * max(hi - lo, 1.0)
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    fig = _figure(figsize=(7, 4))
+    ax = fig.subplots()
     ax.hist(annual, bins=60, range=(lo - pad, hi + pad), color="tab:orange", alpha=0.8,
             label="simulated annual totals")
     p10, p50, p90 = quantiles(annual, (0.10, 0.50, 0.90))
@@ -131,7 +135,6 @@ def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None
 
 
 def save_png(fig: Figure, path: Path) -> Path:
-    """Save ``fig`` as PNG without metadata that changes between runs; closes the figure."""
+    """Save ``fig`` as PNG without metadata that changes between runs."""
     fig.savefig(path, format="png", metadata=_PNG_METADATA)
-    plt.close(fig)
     return path

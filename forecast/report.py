@@ -14,9 +14,12 @@ import base64
 import html
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;
@@ -104,39 +107,14 @@ def lead_sentence(annual: dict[str, Any]) -> str:
     return text
 
 
-def _img(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _table(frame: pd.DataFrame, label_col: str) -> str:
-    head = "".join(f'<th class="{"l" if c in (label_col, "kind") else ""}">{html.escape(c)}</th>'
-                   for c in frame.columns)
-    rows = []
-    for rec in frame.to_dict("records"):
-        cells = []
-        for c in frame.columns:
-            v = rec[c]
-            if isinstance(v, float):
-                cells.append(f"<td>{_oz(v)}</td>")
-            else:
-                cells.append(f'<td class="l">{html.escape(str(v))}</td>')
-        rows.append(f'<tr class="{html.escape(str(rec.get("kind", "")))}">{"".join(cells)}</tr>')
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
-
-
-def _dl(items: list[tuple[str, Any]]) -> str:
-    return "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
-                            for k, v in items if v is not None) + "</dl>"
-
-
 def _backtest_html(bt: dict[str, Any] | None, months: int) -> str:
     if not bt or bt.get("annual_ape") is None:
         return (f'<p class="note">No backtest score of this model at {months} months known is '
                 f"available from its training run.</p>")
     n = int(bt.get("n_origins") or 0)
     other = bt.get("other_data")
-    where = (f"of its training run, on other data ({other}), not on the data forecast here"
+    where = (f"of its training run, on other data ({html.escape(str(other))}), not on the "
+             f"data forecast here"
              if other else "of its training run, on the data forecast here")
     text = (f"<p>In the backtest {where}, forecasting a year with {months} months "
             f"known, this model's median annual total was off by "
@@ -158,49 +136,33 @@ def _backtest_html(bt: dict[str, Any] | None, months: int) -> str:
              ("80% range coverage", None if bt.get("annual_cover80") is None
               else f"{bt['annual_cover80']:.2f}"),
              ("training run", bt.get("run_id"))]
-    return text + _dl(items)
+    return text + "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
+                                   for k, v in items if v is not None) + "</dl>"
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("forecast", "templates"),
+        autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.filters["oz"] = _oz
+    env.filters["pct"] = _pct
+    return env.get_template("report.html.j2")
 
 
 def render_report(r: ReportInputs) -> str:
-    """The complete HTML page (UTF-8 text, no external references)."""
+    """The complete HTML page (UTF-8 text, no external references), from
+    ``forecast/templates/report.html.j2`` with autoescaping."""
     a = r.annual
     as_of = pd.Period(a["as_of"], freq="M")
-    title = f"{a['year']} gold production forecast, as of {as_of.strftime('%B %Y')}"
     m = r.model
     version = (f"{m['name']} version {m['version']}" if m.get("version")
                else str(m.get("uri")))
-    odds = ""
-    if a.get("guidance_low") is not None:
-        odds = (f"<p>Guidance {_oz(a['guidance_low'])}-{_oz(a['guidance_high'])} oz: "
-                f"below {_pct(a['prob_below_low'])}, within {_pct(a['prob_within'])}, "
-                f"above {_pct(a['prob_above_high'])}.</p>")
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f'<p class="lead">{html.escape(lead_sentence(a))}</p>',
-        odds,
-        "<h2>Monthly production and the year so far</h2>",
-        _img(r.fan_png, "Monthly actuals and forecast fan; cumulative output against guidance"),
-        "<h2>Distribution of the annual total</h2>",
-        _img(r.guidance_png, "Histogram of the simulated annual total with the guidance range"),
-        _dl([("mean (oz)", _oz(a["mean"])), ("median (oz)", _oz(a["p50"])),
-             ("5%-95% (oz)", f"{_oz(a['p05'])}-{_oz(a['p95'])}"),
-             ("10%-90% (oz)", f"{_oz(a['p10'])}-{_oz(a['p90'])}")]),
-        "<h2>Monthly table (oz)</h2>",
-        _table(r.monthly, "month"),
-        "<h2>Quarterly table (oz)</h2>",
-        _table(r.quarterly, "quarter"),
-        "<h2>Model</h2>",
-        _dl([("model", version), ("requested as", m.get("uri")), ("alias", m.get("alias")),
-             ("procedure", m.get("spec")), ("model run", m.get("run_id")),
-             ("simulated paths", r.n_paths), ("seed", r.seed)]),
-        f"<h2>Backtest accuracy at {a['months_actual']} months known</h2>",
-        _backtest_html(r.backtest, int(a["months_actual"])),
-        "<h2>Provenance</h2>",
-        _dl([("data", r.data_label), ("data sha256", a.get("data_sha256")),
-             ("orecast version", a.get("orecast_version"))]),
-        "</body></html>",
-    ]
-    return "\n".join(p for p in parts if p) + "\n"
+    return _template().render(
+        a=a, m=m, version=version, css=_CSS, lead=lead_sentence(a),
+        title=f"{a['year']} gold production forecast, as of {as_of.strftime('%B %Y')}",
+        fan_png=base64.b64encode(r.fan_png).decode("ascii"),
+        guidance_png=base64.b64encode(r.guidance_png).decode("ascii"),
+        monthly=r.monthly, quarterly=r.quarterly, n_paths=r.n_paths, seed=r.seed,
+        data_label=r.data_label,
+        backtest=Markup(_backtest_html(r.backtest, int(a["months_actual"]))))

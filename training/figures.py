@@ -12,8 +12,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-GUIDANCE = "guidance"
-LEVELS = (50, 80, 90)
+from training.scoring import GUIDANCE, LEVELS
+
 _GUIDANCE_STYLE = {"color": "black", "linestyle": "--", "marker": "s", "linewidth": 1.6}
 
 

@@ -115,20 +115,18 @@ def tracking_uri(uri: str) -> Iterator[str]:
     The previous URIs are restored exactly, including "unset" (MLflow's default).
     """
     import mlflow
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
 
+    # MLflow keeps both URIs in module state and exports them to the environment whenever
+    # they are set, so the environment says what the state was: a URI, or unset (None,
+    # which set_tracking_uri / set_registry_uri accept and which means "MLflow's default").
     saved_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    prev_tracking = tracking_utils._tracking_uri
-    prev_registry = registry_utils._registry_uri
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
         yield uri
     finally:
-        mlflow.set_tracking_uri(prev_tracking)
-        registry_utils._registry_uri = prev_registry
-        # set_*_uri export the URI to the environment for subprocesses; undo that too.
+        mlflow.set_tracking_uri(saved_env["MLFLOW_TRACKING_URI"])
+        mlflow.set_registry_uri(saved_env["MLFLOW_REGISTRY_URI"])
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

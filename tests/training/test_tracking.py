@@ -92,6 +92,19 @@ def test_tracking_uri_context_restores_the_previous(tmp_path: Path) -> None:
     assert os.environ.get("MLFLOW_TRACKING_URI") == env_before
 
 
+def test_tracking_uri_context_leaves_an_unset_uri_unset(tmp_path: Path, monkeypatch) -> None:
+    import mlflow
+
+    # Unset before the block: after it, MLflow follows the environment again.
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    mlflow.set_tracking_uri(None)
+    with tracking.tracking_uri(f"sqlite:///{tmp_path / 'x.db'}"):
+        pass
+    later = f"sqlite:///{tmp_path / 'later.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", later)
+    assert mlflow.get_tracking_uri() == later
+
+
 def test_git_commit_is_none_outside_a_checkout(tmp_path: Path) -> None:
     assert tracking.git_commit(tmp_path) is None
 
