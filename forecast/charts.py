@@ -14,6 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
+from forecast.numbers import oz, pct
 from models.core.paths import guidance_probabilities, quantiles
 from models.core.year import YearForecast
 
@@ -80,7 +81,7 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
         # Guidance is a target for the year's total: drawn at December, not as a band
         # over every month (which would read as a monthly target).
         ax2.fill_between([11.6, 12.4], guidance[0], guidance[1], color="tab:blue",
-                         alpha=0.35, label=f"guidance {guidance[0]:,.0f}-{guidance[1]:,.0f} "
+                         alpha=0.35, label=f"guidance {oz(guidance[0])}-{oz(guidance[1])} "
                          f"oz (year total)")
         ax2.plot([0, 12], [0, 0.5 * (guidance[0] + guidance[1])], color="tab:blue", lw=1,
                  ls="--", label="straight line to its midpoint")
@@ -111,19 +112,19 @@ def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None
     ax.hist(annual, bins=60, range=(lo - pad, hi + pad), color="tab:orange", alpha=0.8,
             label="simulated annual totals")
     p10, p50, p90 = quantiles(annual, (0.10, 0.50, 0.90))
-    ax.axvline(p50, color="black", ls="-", lw=1.2, label=f"median {p50:,.0f} oz")
+    ax.axvline(p50, color="black", ls="-", lw=1.2, label=f"median {oz(p50)} oz")
     ax.axvline(p10, color="black", ls=":", lw=1,
-               label=f"80% range {p10:,.0f}-{p90:,.0f} oz")
+               label=f"80% range {oz(p10)}-{oz(p90)} oz")
     ax.axvline(p90, color="black", ls=":", lw=1)
-    text = f"median {p50:,.0f} oz, 80% range {p10:,.0f}-{p90:,.0f}"
+    text = f"median {oz(p50)} oz, 80% range {oz(p10)}-{oz(p90)}"
     if guidance is not None:
         low, high = guidance
         ax.axvspan(low, high, color="tab:blue", alpha=0.25,
-                   label=f"guidance {low:,.0f}-{high:,.0f} oz")
+                   label=f"guidance {oz(low)}-{oz(high)} oz")
         odds = guidance_probabilities(annual, low, high)
-        text += (f"\nP(below {low:,.0f}) = {odds['prob_below_low']:.0%}, "
-                 f"P(within) = {odds['prob_within']:.0%}, "
-                 f"P(above {high:,.0f}) = {odds['prob_above_high']:.0%}")
+        text += (f"\nP(below {oz(low)}) = {pct(odds['prob_below_low'])}, "
+                 f"P(within) = {pct(odds['prob_within'])}, "
+                 f"P(above {oz(high)}) = {pct(odds['prob_above_high'])}")
     ax.set_xlim(lo - pad, hi + pad)
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)

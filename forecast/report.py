@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,6 +19,8 @@ from typing import Any
 import jinja2
 import pandas as pd
 from markupsafe import Markup
+
+from forecast.numbers import oz, pct
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;
@@ -65,24 +66,6 @@ class ReportInputs:
     seed: int
 
 
-def _oz(x: float) -> str:
-    # Half up, as the charts' labels round the unrounded figure (89,574.5 -> 89,575).
-    return f"{math.floor(x + 0.5):,d}"
-
-
-def _pct(p: float) -> str:
-    """A probability as a whole percent; never shows 0% or 100% for what is merely unlikely."""
-    if p <= 0:
-        return "0%"
-    if p >= 1:
-        return "100%"
-    if p < 0.005:
-        return "under 1%"
-    if p > 0.995:
-        return "over 99%"
-    return f"{p:.0%}"
-
-
 def lead_sentence(annual: dict[str, Any]) -> str:
     """The report's opening sentence, e.g. "As of June 2017 (6 months actual, 35,310 oz) ...".
 
@@ -93,15 +76,15 @@ def lead_sentence(annual: dict[str, Any]) -> str:
     as_of = pd.Period(annual["as_of"], freq="M")
     year, n = annual["year"], annual["months_actual"]
     if n:
-        known = f"{n} month{'s' if n != 1 else ''} actual, {_oz(annual['ytd_oz'])} oz"
+        known = f"{n} month{'s' if n != 1 else ''} actual, {oz(annual['ytd_oz'])} oz"
     else:
         known = f"no {year} month actual yet"
     text = (f"As of {as_of.strftime('%B %Y')} ({known}) {year} output is forecast at "
-            f"{_oz(annual['p50'])} oz (80% range {_oz(annual['p10'])}-{_oz(annual['p90'])})")
+            f"{oz(annual['p50'])} oz (80% range {oz(annual['p10'])}-{oz(annual['p90'])})")
     if annual.get("guidance_low") is not None and annual.get("prob_below_low") is not None:
         reach = 1.0 - float(annual["prob_below_low"])
         text += (f"; the chance of reaching the guidance low end of "
-                 f"{_oz(annual['guidance_low'])} oz is {_pct(reach)}.")
+                 f"{oz(annual['guidance_low'])} oz is {pct(reach)}.")
     else:
         text += f"; no production guidance is in force for {year}."
     return text
@@ -145,8 +128,8 @@ def _template() -> jinja2.Template:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("forecast", "templates"),
         autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.filters["oz"] = _oz
-    env.filters["pct"] = _pct
+    env.filters["oz"] = oz
+    env.filters["pct"] = pct
     return env.get_template("report.html.j2")
 
 

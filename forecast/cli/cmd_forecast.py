@@ -19,6 +19,7 @@ from forecast.inputs import (
     parse_guidance_range,
     parse_scenario,
 )
+from forecast.numbers import oz, pct
 from models.core.calendar import month_from_text, target_year
 from models.core.errors import UsageError
 from models.core.summary import annual_summary, monthly_frame, quarterly_frame
@@ -89,10 +90,10 @@ def forecast_cmd(
                  len(yf.members), len(yf.members) + len(yf.declined), ", ".join(yf.members),
                  "; ".join(yf.declined.values())[:1000])
     line = (f"{yf.year} forecast as of {yf.as_of} ({yf.months_actual} months actual, "
-            f"{annual['ytd_oz']:,.0f} oz): median {annual['p50']:,.0f} oz, "
-            f"80% range {annual['p10']:,.0f}-{annual['p90']:,.0f}")
+            f"{oz(annual['ytd_oz'])} oz): median {oz(annual['p50'])} oz, "
+            f"80% range {oz(annual['p10'])}-{oz(annual['p90'])}")
     if g is not None:
-        line += (f"; P(>= guidance low {g[0]:,.0f}) = "
-                 f"{1 - annual['prob_below_low']:.0%}")
+        line += (f"; P(>= guidance low {oz(g[0])}) = "
+                 f"{pct(1 - annual['prob_below_low'])}")
     typer.echo(line)
     typer.echo(f"written to {out.resolve()}")

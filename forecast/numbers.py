@@ -1,0 +1,27 @@
+"""How orecast writes a number for people: one rule for the console, the charts and the
+report, so a figure reads the same wherever it appears."""
+
+from __future__ import annotations
+
+import math
+
+
+def oz(x: float) -> str:
+    """Whole troy ounces with thousands separators, rounded as the files publish the figure
+    (to 0.1 oz) and then half up: 89,892.46 and 89,892.5 both read "89,893", so a chart
+    labelled from the paths and a table of the published figure agree."""
+    return f"{math.floor(round(float(x), 1) + 0.5):,d}"
+
+
+def pct(p: float) -> str:
+    """A probability in [0, 1] as a whole percent; "0%" and "100%" only when exact, "under 1%"
+    and "over 99%" for what is merely unlikely or likely."""
+    if p <= 0:
+        return "0%"
+    if p >= 1:
+        return "100%"
+    if p < 0.005:
+        return "under 1%"
+    if p > 0.995:
+        return "over 99%"
+    return f"{math.floor(p * 100 + 0.5)}%"
