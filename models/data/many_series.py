@@ -16,6 +16,7 @@ import pandas as pd
 
 from models.core.columns import MONTH, TARGET
 from models.core.errors import DataValidationError
+from models.data.tables import check_input_file
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def read_series(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]:
     if not is_parquet and not name.endswith((".csv", ".csv.gz")):
         raise DataValidationError(_problem(source, 0, "file", "expected a .csv, .csv.gz or "
                                            ".parquet file"))
+    check_input_file(source)
     try:
         if is_parquet:
             raw = pd.read_parquet(source)

@@ -28,6 +28,10 @@ from models.core.columns import MONTH, TARGET
 
 #: a month above this many oz or tonnes is taken for a unit error (grams, kg), not a figure
 UNIT_ERROR_LIMIT = 1_000_000
+#: head grades outside this range (g/t) are unit errors or not ore: 10,000 g/t is 1% gold
+MIN_GRADE_GPT, MAX_GRADE_GPT = 0.001, 10_000.0
+#: a capacity whose month would pass UNIT_ERROR_LIMIT tonnes (t/day)
+MAX_CAPACITY_TPD = UNIT_ERROR_LIMIT / 31
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}([,' ]\d{3})+(\.\d*)?", re.ASCII)
@@ -110,9 +114,14 @@ def production_schema(last_month: pd.Period) -> pa.DataFrameSchema:
         TARGET: pa.Column("float64", checks=[non_negative, ounces], nullable=True),
         "ore_purchased_t": number(non_negative, tonnes),
         "ore_processed_t": number(non_negative, tonnes),
-        "head_grade_gpt": number(positive),
+        "head_grade_gpt": number(pa.Check.in_range(
+            MIN_GRADE_GPT, MAX_GRADE_GPT,
+            error=f"a head grade from {MIN_GRADE_GPT:g} to {MAX_GRADE_GPT:,.0f} g/t (outside "
+                  f"it is a unit error or not ore)")),
         "recovery_pct": number(pa.Check.in_range(0, 100, error="a percentage from 0 to 100")),
-        "capacity_tpd": number(positive),
+        "capacity_tpd": number(positive, pa.Check.le(MAX_CAPACITY_TPD, error=(
+            f"at most {MAX_CAPACITY_TPD:,.0f} t/day (a month of it would pass "
+            f"{UNIT_ERROR_LIMIT:,} t, a unit error)"))),
     }
     return pa.DataFrameSchema(columns, strict=False, name="production")
 

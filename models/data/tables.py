@@ -23,6 +23,7 @@ import io
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,11 +142,10 @@ def _csv_cells(data: bytes, source: str, columns: str = PRODUCTION_HINT
 
 
 def _parquet_cells(data: bytes, source: str) -> tuple[pd.DataFrame, int]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     try:
-        cells = pq.read_table(pa.BufferReader(data)).to_pandas()
+        # Through pandas, so that its own Parquet types read back as written: the package's
+        # validated frame saved with DataFrame.to_parquet() has its months as periods.
+        cells = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - any reader failure means an unreadable file
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _fail(source, 0, "file", f"expected a readable Parquet file, found "
@@ -159,6 +159,38 @@ def _parquet_cells(data: bytes, source: str) -> tuple[pd.DataFrame, int]:
     return cells, 0
 
 
+#: largest production, guidance or period totals file read (a plant's history is kilobytes)
+MAX_TABLE_BYTES = 256 * 1024 * 1024
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def check_input_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> int:
+    """The size in bytes of an input file that can be read whole: it exists, is a regular
+    file (a named pipe would block forever, a device never ends) and holds at most
+    ``max_bytes``.
+
+    Raises:
+        DataValidationError: one line naming the file and what was expected.
+    """
+    source = str(path)
+    try:
+        st = os.stat(source)
+    except FileNotFoundError:
+        raise _fail(source, 0, "file", "expected an existing file, found none") from None
+    except OSError as exc:
+        raise _fail(source, 0, "file", f"expected a readable file, found "
+                    f"{exc.strerror or type(exc).__name__}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a file")
+        raise _fail(source, 0, "file", f"expected a regular file, found {kind}")
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise _fail(source, 0, "file", f"expected at most {max_bytes:,} bytes, found "
+                    f"{st.st_size:,}")
+    return int(st.st_size)
+
+
 def read_table(path: str | os.PathLike[str], columns: str = PRODUCTION_HINT) -> RawTable:
     """Read a CSV (``.csv``) or Parquet (``.parquet``, ``.pq``) file's cells, unparsed.
 
@@ -170,13 +202,17 @@ def read_table(path: str | os.PathLike[str], columns: str = PRODUCTION_HINT) -> 
     if suffix not in (".csv", ".parquet", ".pq"):
         raise _fail(source, 0, "file", f"expected a .csv or .parquet file, found "
                     f"{show(suffix or 'no extension')}")
+    size = check_input_file(source, MAX_TABLE_BYTES)
     try:
-        data = Path(source).read_bytes()
-    except FileNotFoundError:
-        raise _fail(source, 0, "file", "expected an existing file, found none") from None
+        with open(source, "rb") as fh:
+            # Never more than the size checked: a file growing meanwhile is read as it was.
+            data = fh.read(size + 1)
     except OSError as exc:
         raise _fail(source, 0, "file", f"expected a readable file, found "
                     f"{exc.strerror or type(exc).__name__}") from None
+    if len(data) > size:
+        raise _fail(source, 0, "file", "expected a file that is not being written, found "
+                    "it growing while read")
     return table_from_bytes(data, source, "csv" if suffix == ".csv" else "parquet", columns)
 
 

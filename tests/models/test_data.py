@@ -139,9 +139,11 @@ def test_unquoted_thousands_separator_is_a_field_count_problem(tmp_path):
 @pytest.mark.parametrize(("column", "cell", "hint"), [
     ("ore_purchased_t", "-1", ">= 0"),
     ("ore_processed_t", "2000000", "unit error"),
-    ("head_grade_gpt", "0", "> 0"),
+    ("head_grade_gpt", "0", "from 0.001 to 10,000 g/t"),
+    ("head_grade_gpt", "1e300", "from 0.001 to 10,000 g/t"),
     ("recovery_pct", "100.5", "0 to 100"),
     ("capacity_tpd", "0", "> 0"),
+    ("capacity_tpd", "1e12", "at most 32,258 t/day"),
     ("capacity_tpd", "300 tpd", "a number"),
 ])
 def test_bad_optional_column_cell_is_refused(tmp_path, column, cell, hint):
