@@ -3,6 +3,7 @@ atomic forms (one file by rename, a folder of files through a staging folder).""
 
 from __future__ import annotations
 
+import ctypes
 import gzip
 import json
 import os
@@ -14,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.core.errors import OutputWriteError
+from models.core.errors import OutputWriteError, UsageError
 
 
 def write_json(data: dict[str, Any], path: Path) -> Path:
@@ -32,22 +33,95 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def write_dir_atomically(out_dir: Path, writer: Callable[[Path], Any]) -> Path:
-    """Run ``writer(staging_dir)`` then move every file it wrote into ``out_dir``.
+    """Run ``writer(staging)`` on a staging folder beside ``out_dir``, then put that folder
+    in ``out_dir``'s place as a whole: a reader sees the old folder or the new one, never a
+    mix (an existing folder is swapped atomically where the system can, else moved aside).
 
-    The staging folder lives next to ``out_dir`` (same file system, so each move is an
-    atomic rename); if ``writer`` fails, nothing reaches ``out_dir``.
+    The staging folder lives on ``out_dir``'s file system. When ``out_dir`` is itself a
+    mount point, which cannot be replaced, the staging folder lives inside it and each file
+    is replaced by rename, one at a time. If ``writer`` fails, ``out_dir`` is untouched.
+
+    Raises:
+        UsageError: ``out_dir`` is a file, or a folder holding files this output would not
+            write (they would be lost).
+        OutputWriteError: the folder cannot be written (permissions, read-only or full file
+            system, a file in the way); whatever was there is intact.
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise UsageError(f"expected a folder (or a new name) to write into, found a file at "
+                         f"{out_dir}", option="out")
+    mount = os.path.ismount(out_dir)
+    where = out_dir if mount else out_dir.parent
+    staging: Path | None = None
     try:
+        where.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=where))
         writer(staging)
-        out_dir.mkdir(exist_ok=True)
-        for f in sorted(staging.iterdir()):
-            os.replace(f, out_dir / f.name)
+        _check_replaceable(out_dir, staging, mount)
+        if mount:
+            for f in sorted(staging.iterdir()):
+                os.replace(f, out_dir / f.name)
+        else:
+            os.chmod(staging, 0o755)  # mkdtemp makes it private; an output is for readers
+            _replace_dir(staging, out_dir)
+    except OSError as exc:
+        raise OutputWriteError(f"{out_dir}: cannot write the output "
+                               f"({exc.strerror or type(exc).__name__}); what was there "
+                               f"is intact") from exc
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def _check_replaceable(out_dir: Path, staging: Path, mount: bool) -> None:
+    if not out_dir.is_dir():
+        return
+    ours = {p.name for p in staging.iterdir()} | ({staging.name} if mount else set())
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in ours)
+    if foreign:
+        raise UsageError(f"expected an empty folder or an earlier output of this command at "
+                         f"{out_dir}, found {', '.join(foreign[:5])}"
+                         f"{' ...' if len(foreign) > 5 else ''} (they would be replaced)",
+                         option="out")
+
+
+def _replace_dir(staging: Path, out_dir: Path) -> None:
+    """Put the folder ``staging`` at ``out_dir`` (same file system), whole."""
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+        return
+    if exchange_dirs(staging, out_dir):
+        return  # staging now holds the previous folder; the caller removes it
+    # Without an atomic swap the path is briefly empty; the old folder is never lost.
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    os.rename(out_dir, old / out_dir.name)
+    os.rename(staging, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange_dirs(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False when the system or file system does not support it.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not supported here
+        return False
+    raise OSError(err, os.strerror(err), str(a))
 
 
 def table_format(path: str | os.PathLike[str]) -> str:

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from forecast.cli import exit_code
+from forecast.files import exchange_dirs
 from forecast.publish import PublishRequest, publish
 from forecast.publish.placing import (
     FILES,
     PublishLockedError,
-    exchange_dirs,
     publications,
     read_manifest,
     recover,
