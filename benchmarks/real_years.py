@@ -22,8 +22,8 @@ import pandas as pd
 
 from models.data.datasets import dynacor
 from training.backtest import BacktestConfig, run_backtest
+from training.candidates import available_models
 from training.combination import EQUAL, SKILL, add_combinations
-from training.inputs import available_models
 from training.loyo import PROCEDURE, expectation_table, leave_one_year_out
 from training.scoring import GUIDANCE, QUARTER_ENDS
 from training.selection import choose_procedure

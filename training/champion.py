@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from models.core.errors import ModelUnavailableError
+from models.data.inputs import Inputs
 from training.backtest import BacktestConfig, BacktestResult, run_backtest
-from training.inputs import TrainingData
 from training.registry import AliasDecision, champion_version, decide_alias, version_spec
 from training.spec import ModelSpec
 
@@ -40,7 +40,7 @@ def compare_on_common_origins(new: pd.Series, champion: pd.Series) -> tuple[floa
     return float(new.loc[common].mean()), float(champion.loc[common].mean()), len(common)
 
 
-def champion_scores(name: str, data: TrainingData, years: Sequence[int],
+def champion_scores(name: str, data: Inputs, years: Sequence[int],
                     candidates: Mapping[str, ModelSpec], result: BacktestResult, metric: str,
                     config: BacktestConfig) -> tuple[ModelSpec | None, pd.Series | None, Any]:
     """The current champion's spec and its scores on this job's origins (None if no champion)."""
@@ -65,7 +65,7 @@ def champion_scores(name: str, data: TrainingData, years: Sequence[int],
     return spec, scores_by_origin(champ.per_origin, spec.name, metric), mv
 
 
-def against_champion(name: str, best: str, data: TrainingData, years: Sequence[int],
+def against_champion(name: str, best: str, data: Inputs, years: Sequence[int],
                      candidates: Mapping[str, ModelSpec], result: BacktestResult, metric: str,
                      config: BacktestConfig) -> tuple[AliasDecision, ModelSpec | None, Any]:
     """The alias the new pick ``best`` earns against the current champion of ``name``.

@@ -31,11 +31,11 @@ import pandas as pd
 from models.core.errors import TrackingUnavailableError
 from models.core.version import orecast_version
 from models.data.digest import data_sha256
-from models.data.periods import check_consistency
+from models.data.inputs import Inputs, load_inputs
 from training.backtest import BacktestConfig, BacktestResult, origins_for, run_backtest
+from training.candidates import candidate_names, evidence_years
 from training.champion import against_champion, scores_by_origin
 from training.combination import EQUAL, SKILL, add_combinations, member_names
-from training.inputs import TrainingData, candidate_names, evidence_years, load_training_data
 from training.loyo import expectation_table, leave_one_year_out
 from training.registry import DEFAULT_NAME, AliasDecision, register
 from training.run_logging import (
@@ -145,7 +145,7 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
 
     Args:
         data: None (embedded Dynacor data), a production CSV/Parquet path, or a frame.
-        models: zoo names to backtest (default: ``training.inputs.available_models()``).
+        models: zoo names to backtest (default: ``training.candidates.available_models()``).
         years: target years of the rolling-origin backtest (origins Dec Y-1 .. Nov Y);
             default ``evidence_years``: every year of the data with a year before it.
         tracking: tracking URI (default ``MLFLOW_TRACKING_URI`` or MLflow's default).
@@ -162,8 +162,7 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
     uri = resolve_tracking_uri(tracking)
     bound_http_retries()
     check_tracking(uri)
-    data_ = load_training_data(data, periods=periods, guidance=guidance)
-    check_consistency(data_.history, data_.periods)
+    data_ = load_inputs(data, guidance=guidance, periods=periods)
     names = candidate_names(models)
     candidates = {m: ModelSpec.for_name(m, (model_params or {}).get(m)) for m in names}
     target_years = list(years) if years else evidence_years(data_.history, data_.periods)
@@ -220,7 +219,7 @@ class _Selection:
     child_run_ids: dict[str, str]
 
 
-def _backtest_and_select(data: TrainingData, candidates: dict[str, ModelSpec],
+def _backtest_and_select(data: Inputs, candidates: dict[str, ModelSpec],
                          years: list[int], config: TrainConfig,
                          tags: Mapping[str, str]) -> _Selection:
     """Backtest the candidates and their mixtures, log a child run each, pick by the rule."""
@@ -261,7 +260,7 @@ def _backtest_and_select(data: TrainingData, candidates: dict[str, ModelSpec],
     return _Selection(result, candidates, choice, score, held, expectation, child_ids)
 
 
-def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years: list[int],
+def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list[int],
            config: TrainConfig) -> TrainResult:
     import mlflow
 
@@ -349,7 +348,7 @@ def _train(uri: str, data: TrainingData, candidates: dict[str, ModelSpec], years
 
 
 def _version_tags(spec: ModelSpec, sel: _Selection, decision: AliasDecision, champ_mv: Any,
-                  data: TrainingData, digest: str, origins: Sequence[pd.Period],
+                  data: Inputs, digest: str, origins: Sequence[pd.Period],
                   config: TrainConfig, parent_run_id: str, proc: pd.DataFrame
                   ) -> dict[str, Any]:
     """The registered version's tags: its scores, evidence, data and provenance."""

@@ -8,12 +8,13 @@ from pathlib import Path
 import typer
 
 from forecast.cli.logs import show_progress
+from forecast.cli.options import MAX_PATHS, MAX_SEED, split_values, years_option
 from forecast.files import write_dir_atomically
-from forecast.inputs import MAX_PATHS, MAX_SEED, load_inputs, split_values, years_option
+from models.data.inputs import load_inputs
 from models.zoo import model_class
 from training.backtest import BacktestConfig, run_backtest
+from training.candidates import candidate_names, evidence_years
 from training.combination import EQUAL, add_combinations
-from training.inputs import candidate_names, evidence_years
 from training.loyo import expectation_table, leave_one_year_out
 from training.selection import LOSS_METRICS, choose_procedure
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from forecast.bulk import BulkConfig, output_paths, read_series, run_bulk, write_result
-from forecast.inputs import MAX_PATHS, MAX_SEED
+from forecast.cli.options import MAX_PATHS, MAX_SEED
 from models.core.errors import UsageError
 
 log = logging.getLogger(__name__)

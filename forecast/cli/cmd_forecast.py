@@ -9,16 +9,15 @@ import pandas as pd
 import typer
 
 from forecast.charts import fan_chart, save_png
-from forecast.files import write_csv, write_dir_atomically, write_json
-from forecast.inputs import (
+from forecast.cli.options import (
     MAX_PATHS,
     MAX_SEED,
     MAX_YEAR,
     MIN_YEAR,
-    load_inputs,
     parse_guidance_range,
     parse_scenario,
 )
+from forecast.files import write_csv, write_dir_atomically, write_json
 from forecast.numbers import oz, pct
 from models.core.calendar import month_from_text, target_year
 from models.core.errors import UsageError
@@ -26,6 +25,7 @@ from models.core.summary import annual_summary, monthly_frame, quarterly_frame
 from models.core.version import orecast_version
 from models.core.year import forecast_year, guidance_in_force
 from models.data.digest import data_sha256
+from models.data.inputs import load_inputs
 from models.zoo import make_model
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from forecast.inputs import MAX_PATHS, MAX_SEED
+from forecast.cli.options import MAX_PATHS, MAX_SEED
 from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
 from models.core.errors import UsageError
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 
 from forecast.cli.logs import show_progress
-from forecast.inputs import MAX_PATHS, MAX_SEED
-from forecast.inputs import split_values as _split
-from forecast.inputs import years_option as _years
+from forecast.cli.options import MAX_PATHS, MAX_SEED
+from forecast.cli.options import split_values as _split
+from forecast.cli.options import years_option as _years
 from training.selection import LOSS_METRICS
 
 

@@ -47,11 +47,11 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
     (``training.serving.year_forecast``), so the paths for quarters and charts are those of
     the published numbers.
     """
-    from forecast.inputs import last_reported_month, load_inputs
     from forecast.report import lead_sentence
     from models.core.calendar import month_from_text
     from models.core.year import guidance_in_force
     from models.data.digest import data_sha256
+    from models.data.inputs import last_reported_month, load_inputs
     from training.serving import year_forecast
 
     with job.step("load_data") as f:

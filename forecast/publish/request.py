@@ -116,7 +116,7 @@ def check_staleness(history: Any, max_days: int | None, today: date,
     Raises:
         StaleDataError: ``(today - last day of last month).days > max_days`` (exit 2).
     """
-    from forecast.inputs import last_reported_month
+    from models.data.inputs import last_reported_month
 
     last = last_reported_month(history, periods)
     age = (today - last.end_time.date()).days

@@ -1,16 +1,14 @@
-"""Resolving what a command forecasts from: data file or embedded dataset, guidance, periods."""
+"""The command line's option values: their bounds, and the parsers of the options whose
+values are more than a number (guidance ranges, scenarios, lists of years and models)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from models.core.columns import EXOG_COLUMNS
 from models.core.errors import UsageError
-from models.data.periods import check_consistency
 
 log = logging.getLogger(__name__)
 
@@ -19,54 +17,6 @@ MAX_SEED = 2**32 - 1
 #: paths per forecast: 200,000 paths of 12 months per member stay within a few hundred MiB
 MAX_PATHS = 200_000
 MIN_YEAR, MAX_YEAR = 1900, 2200
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Validated inputs of a forecast: production history, period totals and guidance.
-
-    Attributes:
-        history: production frame (monthly PeriodIndex, gold_oz in oz); attrs carry
-            ``source`` and ``sha256``.
-        periods: period totals (or None).
-        guidance: guidance frame ``year, low_oz, high_oz, announced`` (or None).
-        label: where the history came from, for messages and reports.
-    """
-
-    history: pd.DataFrame
-    periods: pd.DataFrame | None
-    guidance: pd.DataFrame | None
-    label: str
-
-
-def load_inputs(data: Path | None, guidance: Path | None = None,
-                periods: Path | None = None) -> Inputs:
-    """Load and validate the history, with the embedded Dynacor dataset when ``data`` is None.
-
-    With the embedded dataset, its own guidance and period totals are used unless files are
-    given. With ``periods`` and no ``data``, the period totals are the plant: a quarterly
-    reporter with no monthly figures. Raises DataValidationError on bad files and on
-    figures for the same months that disagree (``models.data.periods.check_consistency``).
-    """
-    from models.data.periods import months_frame
-    from models.data.tables import load_guidance, load_periods, load_production
-
-    if data is None and periods is not None:
-        per = load_periods(periods)
-        history, guid, label = months_frame(per), None, str(periods)
-    elif data is None:
-        from models.data.datasets import dynacor
-
-        ds = dynacor()
-        history, per, guid, label = ds.monthly, ds.periods, ds.guidance, ds.name
-    else:
-        history, per, guid, label = load_production(data), None, None, str(data)
-    if periods is not None and data is not None:
-        per = load_periods(periods)
-    if guidance is not None:
-        guid = load_guidance(guidance)
-    check_consistency(history, per)
-    return Inputs(history=history, periods=per, guidance=guid, label=label)
 
 
 def parse_guidance_range(text: str) -> tuple[float, float]:
@@ -87,23 +37,6 @@ def parse_guidance_range(text: str) -> tuple[float, float]:
         raise UsageError(f"--guidance-range: expected finite 0 <= LOW <= HIGH <= "
                          f"{12 * UNIT_ERROR_LIMIT:,} oz, got {text!r}")
     return low, high
-
-
-def last_reported_month(history: pd.DataFrame,
-                        periods: pd.DataFrame | None = None) -> pd.Period:
-    """The default as-of: the last month with a gold_oz figure, or the last month a
-    published gold total covers when that is later (a quarterly reporter)."""
-    from models.data.periods import PRODUCED
-
-    idx = history["gold_oz"].last_valid_index()
-    if periods is not None and not periods.empty:
-        ends = periods.loc[periods["metric"] == PRODUCED, "end"]
-        if len(ends) and (idx is None or ends.max() > idx):
-            idx = ends.max()
-    if idx is None:
-        raise UsageError(f"{history.attrs.get('source', '<data>')}: gold_oz: no month has a "
-                         f"figure; nothing to forecast from")
-    return idx
 
 
 def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | None:
