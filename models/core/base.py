@@ -121,8 +121,15 @@ class ForecastModel:
             raise ModelDeclined(f"{self.name}: {reason}")
         self.last_month_: pd.Period = history.index[-1]
         self.n_obs_: int = int(history[TARGET].notna().sum())
-        # Period totals reach only the models that declare they read them.
-        self._fit(history, periods if self.uses_periods else None)
+        try:
+            # Period totals reach only the models that declare they read them.
+            self._fit(history, periods if self.uses_periods else None)
+        except BaseException:
+            # A fit that fails (a decline found late included) leaves the model unfitted,
+            # never half fitted: sample_paths then says so instead of failing elsewhere.
+            for attribute in ("last_month_", "n_obs_"):
+                self.__dict__.pop(attribute, None)
+            raise
         return self
 
     def sample_paths(self, horizon: int, n_paths: int, seed: int,

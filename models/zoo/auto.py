@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel
+from models.core.errors import ModelDeclined
 from models.core.pipeline import history_for
 from models.zoo import make_model
 
@@ -90,7 +91,7 @@ class Auto(ForecastModel):
                 continue
             self.fitted_.append(member)
         if not self.fitted_:
-            raise ValueError("auto: no member could be fitted (" +
+            raise ModelDeclined("auto: no member could be fitted (" +
                              "; ".join(f"{k}: {v}" for k, v in self.failed_.items()) + ")")
         self._cache: dict[int, np.ndarray] = {}
         self.pooled_point_: np.ndarray | None = None

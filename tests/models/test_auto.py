@@ -68,7 +68,7 @@ def test_a_member_that_declines_is_left_out():
 
 
 def test_auto_fails_when_every_member_fails():
-    with pytest.raises((ValueError, ModelDeclined)):
+    with pytest.raises(ModelDeclined, match="auto: no member could be fitted"):
         Auto(members=("seasonal_naive",)).fit(frame(series(15)))
 
 

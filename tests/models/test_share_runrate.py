@@ -61,6 +61,16 @@ def test_a_forecast_before_january_still_needs_past_years(dynacor):
                       n_paths=100, seed=0, periods=None)
 
 
+def test_a_decline_found_during_the_fit_leaves_the_model_unfitted(dynacor):
+    model = SeasonalShareRunRate()
+    history = dynacor.monthly.loc[:"2016-12"]
+    assert model.decline_reason(history) is None  # only the fit itself finds the reason
+    with pytest.raises(ModelDeclined, match="3 past years"):
+        model.fit(history)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        model.sample_paths(3, 10, seed=0)
+
+
 def test_calibrated_on_simulated_plants():
     hits, n = 0, 0
     for seed in range(40):
