@@ -9,17 +9,10 @@ import pandas as pd
 import typer
 
 from forecast.charts import fan_chart, save_png
-from forecast.cli.options import (
-    MAX_PATHS,
-    MAX_SEED,
-    MAX_YEAR,
-    MIN_YEAR,
-    parse_guidance_range,
-    parse_scenario,
-)
+from forecast.cli.options import MAX_PATHS, MAX_SEED, parse_guidance_range, parse_scenario
 from forecast.files import write_csv, write_dir_atomically, write_json
 from forecast.numbers import oz, pct
-from models.core.calendar import month_from_text, target_year
+from models.core.calendar import MAX_YEAR, MIN_YEAR, month_from_text, target_year
 from models.core.errors import UsageError
 from models.core.summary import annual_summary, monthly_frame, quarterly_frame
 from models.core.version import orecast_version

@@ -7,6 +7,7 @@ import logging
 
 import pandas as pd
 
+from models.core.calendar import MAX_YEAR, MIN_YEAR
 from models.core.columns import EXOG_COLUMNS
 from models.core.errors import UsageError
 
@@ -16,7 +17,6 @@ log = logging.getLogger(__name__)
 MAX_SEED = 2**32 - 1
 #: paths per forecast: 200,000 paths of 12 months per member stay within a few hundred MiB
 MAX_PATHS = 200_000
-MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 def parse_guidance_range(text: str) -> tuple[float, float]:
@@ -91,6 +91,8 @@ def years_option(values: list[str] | None) -> list[int]:
         if not all(len(t) == 4 and t.isdigit() for t in ([first, last] if sep else [first])):
             raise UsageError(f"--years: expected YYYY or a range YYYY-YYYY, got {text!r}")
         lo, hi = int(first), int(last) if sep else int(first)
+        if not (MIN_YEAR <= lo and hi <= MAX_YEAR):
+            raise UsageError(f"--years: expected years {MIN_YEAR}-{MAX_YEAR}, got {text!r}")
         if lo > hi:
             raise UsageError(f"--years: range {text!r} ends before it starts")
         years += [y for y in range(lo, hi + 1) if y not in years]

@@ -12,6 +12,8 @@ from models.core.errors import UsageError
 
 #: months of the Andean rainy season that slow artisanal mining and ore transport
 RAINY_MONTHS = (1, 2, 3)
+#: years orecast forecasts and reads months of (as-of months, target years)
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 def month_of_year(index: pd.PeriodIndex) -> np.ndarray:
@@ -32,9 +34,13 @@ def target_year(as_of: pd.Period) -> int:
 def month_from_text(text: str, field: str = "as_of") -> pd.Period:
     """Parse ``YYYY-MM`` (month 01-12) into a monthly Period, or raise a one-line UsageError.
 
-    Nothing else is read as a month: ``2017-Q3`` or ``2017-7`` are refused, not guessed.
+    Nothing else is read as a month: ``2017-Q3`` or ``2017-7`` are refused, not guessed, and
+    the year must be in the supported range (``MIN_YEAR``-``MAX_YEAR``).
     """
     match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text) if isinstance(text, str) else None
-    if match is None or int(match[1]) < 1:
+    if match is None:
         raise UsageError(f"expected a month as YYYY-MM, got {text!r}", option=field)
+    if not MIN_YEAR <= int(match[1]) < MAX_YEAR:
+        raise UsageError(f"expected a month as YYYY-MM in the years {MIN_YEAR}-"
+                         f"{MAX_YEAR - 1}, got {text!r}", option=field)
     return pd.Period(year=int(match[1]), month=int(match[2]), freq="M")

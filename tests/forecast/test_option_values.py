@@ -95,3 +95,15 @@ def test_a_bulk_output_named_like_the_failures_file_is_refused(tmp_path, capsys)
     code, err = run(["bulk", "--input", str(sample), "--horizon", "3",
                      "--output", str(tmp_path / "failures.csv")], capsys)
     assert code == 2 and len(err) == 1 and "name of the failures file" in err[0]
+
+
+@pytest.mark.parametrize(("command", "args"), [
+    ("forecast", ["--as-of", "0013-01"]),
+    ("forecast", ["--as-of", "2200-01"]),
+    ("backtest", ["--years", "0013", "--models", "naive"]),
+    ("backtest", ["--years", "1899-2017", "--models", "naive"]),
+])
+def test_years_outside_the_supported_range_are_refused(tmp_path, capsys, command, args):
+    code, err = run([command, *args, "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and len(err) == 1 and "1900" in err[0]
+    assert not (tmp_path / "o").exists()
