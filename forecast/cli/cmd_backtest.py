@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from forecast.cli.logs import show_progress
-from forecast.cli.options import MAX_PATHS, MAX_SEED, split_values, years_option
+from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS, split_values, years_option
 from forecast.files import write_dir_atomically
 from models.data.inputs import load_inputs
 from models.zoo import model_class
@@ -31,7 +31,8 @@ def backtest_cmd(
                                      "comma-separated; default: every single model and auto."),
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file."),
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file."),
-    n_paths: int = typer.Option(1000, "--n-paths", min=100, max=MAX_PATHS, help="Paths per forecast."),
+    n_paths: int = typer.Option(1000, "--n-paths", min=MIN_PATHS,
+                                max=MAX_PATHS, help="Paths per forecast."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "--n-jobs", min=1,
                              help="Worker processes."),

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from forecast.bulk import BulkConfig, output_paths, read_series, run_bulk, write_result
-from forecast.cli.options import MAX_PATHS, MAX_SEED
+from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS
 from models.core.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,9 @@ def _quiet_dask() -> None:
 
 
 def bulk(
-    input: Path = typer.Option(..., "--input", help="Long file series_id,timestamp,value "
-                               "(+ numeric exogenous columns): .csv, .csv.gz or .parquet."),
+    input: Path = typer.Option(..., "--input", help="Long file with series_id, timestamp, "
+                               "value (+ numeric exogenous columns): .csv, .csv.gz or "
+                               ".parquet."),
     horizon: int = typer.Option(..., "--horizon", min=1, help="Months to forecast."),
     output: Path = typer.Option(..., "--output", help="Forecast file (.csv, .csv.gz or "
                                 ".parquet); failures.csv is written beside it."),
@@ -46,7 +47,8 @@ def bulk(
     backend: str | None = typer.Option(None, "--backend", help="serial, processes (joblib) "
                                        "or dask; default: dask with --scheduler or "
                                        "--workers > 1, else serial."),
-    n_paths: int = typer.Option(1000, "--n-paths", min=1, max=MAX_PATHS, help="Sample paths per series."),
+    n_paths: int = typer.Option(1000, "--n-paths", min=MIN_PATHS,
+                                max=MAX_PATHS, help="Sample paths per series."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Root seed; each series derives its own."),
     chunk_size: int | None = typer.Option(None, "--chunk-size", min=1,
                                           help="Series per work unit (default: automatic)."),

@@ -9,7 +9,13 @@ import pandas as pd
 import typer
 
 from forecast.charts import fan_chart, save_png
-from forecast.cli.options import MAX_PATHS, MAX_SEED, parse_guidance_range, parse_scenario
+from forecast.cli.options import (
+    MAX_PATHS,
+    MAX_SEED,
+    MIN_PATHS,
+    parse_guidance_range,
+    parse_scenario,
+)
 from forecast.files import write_csv, write_dir_atomically, write_json
 from forecast.numbers import oz, pct
 from models.core.calendar import MAX_YEAR, MIN_YEAR, month_from_text, target_year
@@ -43,7 +49,8 @@ def forecast_cmd(
                               "procedure `orecast train` serves unless a single model wins "
                               "across years: the equal-weight mixture of every model that "
                               "can forecast this history."),
-    n_paths: int = typer.Option(4000, "--n-paths", min=100, max=MAX_PATHS, help="Simulated paths."),
+    n_paths: int = typer.Option(4000, "--n-paths", min=MIN_PATHS,
+                                max=MAX_PATHS, help="Simulated paths."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed."),
     scenario: list[str] = typer.Option([], "--scenario", help="Exogenous scenario for every "
                                        "future month, COLUMN=VALUE (e.g. ore_purchased_t=8500;"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from forecast.cli.options import MAX_PATHS, MAX_SEED
+from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS
 from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
 from models.core.errors import UsageError
 
@@ -37,18 +37,21 @@ def publish_command(
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file "
                                         "(quarters, halves, year-to-date, years); default: "
                                         "the embedded dataset's with the embedded data."),
-    model: str = typer.Option(DEFAULT_MODEL_URI, "--model", help="Registered model URI "
-                              "(models:/NAME@ALIAS or models:/NAME/VERSION)."),
+    model: str = typer.Option(DEFAULT_MODEL_URI, "--model", show_default=False,
+                              help="Registered model URI, models:/NAME@ALIAS or "
+                              "models:/NAME/VERSION (default: the champion alias of the "
+                              "model orecast)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Last known month, YYYY-MM "
                                      "(default: the last month with a figure)."),
     force: bool = typer.Option(False, "--force", help="Supersede a publication of this as-of "
-                               "made from other inputs (kept as <as_of>.superseded-<time>)."),
+                               "made from other inputs (the old folder is kept, renamed .superseded-TIME)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Forecast and say what would be "
                                  "published; write nothing."),
     max_staleness_days: int | None = typer.Option(
         None, "--max-staleness-days", min=0, help="Refuse data whose last month ended more "
         "than N days ago (default: no check)."),
-    n_paths: int = typer.Option(4000, "--n-paths", min=100, max=MAX_PATHS, help="Simulated paths."),
+    n_paths: int = typer.Option(4000, "--n-paths", min=MIN_PATHS,
+                                max=MAX_PATHS, help="Simulated paths."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
                                             "(default MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
@@ -57,7 +60,16 @@ def publish_command(
     today: str | None = typer.Option(None, "--today", hidden=True,
                                      help="Date staleness is measured against (YYYY-MM-DD)."),
 ) -> None:
-    """Publish the forecast of an as-of month atomically, once, with a report and an MLflow run."""
+    """Publish the forecast of an as-of month atomically, once, with a report and an MLflow run.
+
+    Exit codes:
+
+    0 published, unchanged (same inputs already published) or dry run
+    2 bad or stale data, a bad option, or other inputs published (no --force)
+    3 model or tracking store unavailable; nothing written
+    74 writing failed; the previous publication is intact
+    75 another publish is running in ROOT; retry
+    """
     req = PublishRequest(out=out, data=data if data is not None and str(data) not in ("", ".")
                          else None, guidance=guidance, periods=periods, model_uri=model,
                          as_of=as_of or None,

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from forecast.cli.logs import show_progress
-from forecast.cli.options import MAX_PATHS, MAX_SEED
+from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS
 from forecast.cli.options import split_values as _split
 from forecast.cli.options import years_option as _years
 from training.selection import LOSS_METRICS
@@ -35,7 +35,8 @@ def train_command(
                                             "(repeat or comma-separate); default all."),
     metric: str = typer.Option("annual_crps", "--metric", help="Selection loss, lower is "
                                f"better: {', '.join(LOSS_METRICS)}."),
-    n_paths: int = typer.Option(1000, "--n-paths", min=1, max=MAX_PATHS, help="Paths per backtest forecast."),
+    n_paths: int = typer.Option(1000, "--n-paths", min=MIN_PATHS,
+                                max=MAX_PATHS, help="Paths per backtest forecast."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed."),
     n_jobs: int = typer.Option(1, "--n-jobs", "--jobs", min=1,
                                 help="Backtest worker processes."),

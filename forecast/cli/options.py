@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 
 #: bounds of the numeric options, stated in --help and enforced before any work
 MAX_SEED = 2**32 - 1
-#: paths per forecast: 200,000 paths of 12 months per member stay within a few hundred MiB
-MAX_PATHS = 200_000
+#: paths per forecast: 200,000 paths of 12 months per member stay within a few hundred MiB;
+#: fewer than 10 cannot give a 10th and a 90th percentile apart
+MIN_PATHS, MAX_PATHS = 10, 200_000
 
 
 def parse_guidance_range(text: str) -> tuple[float, float]:
