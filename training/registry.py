@@ -100,7 +100,8 @@ def decide_alias(metric: str, score: float, champion_score: float | None,
         n_origins: number of origins compared.
     """
     if champion_score is None:
-        return AliasDecision(CHAMPION, "no current champion", score, None, n_origins)
+        return AliasDecision(CHAMPION, f"no current champion; {metric} {score:.6g} over the "
+                             f"{n_origins} origins of this job", score, None, n_origins)
     if not math.isfinite(champion_score):
         return AliasDecision(CHAMPION, "current champion could not forecast these origins",
                              score, champion_score, n_origins)

@@ -14,13 +14,17 @@ from training.tracking import tracking_uri
 
 
 def test_no_champion_means_champion() -> None:
-    assert decide_alias("annual_crps", 10.0, None, 12).alias == CHAMPION
+    decision = decide_alias("annual_crps", 10.0, None, 12)
+    assert decision.alias == CHAMPION
+    # Every score quoted names the origins it covers.
+    assert decision.reason == "no current champion; annual_crps 10 over the 12 origins of this job"
 
 
 def test_strictly_better_takes_champion_equal_or_worse_is_challenger() -> None:
     assert decide_alias("annual_crps", 9.0, 10.0, 12).alias == CHAMPION
     assert decide_alias("annual_crps", 10.0, 10.0, 12).alias == CHALLENGER
     assert decide_alias("annual_crps", 11.0, 10.0, 12).alias == CHALLENGER
+    assert "over 12 origins" in decide_alias("annual_crps", 11.0, 10.0, 12).reason
 
 
 def test_champion_that_cannot_forecast_the_origins_is_replaced() -> None:
