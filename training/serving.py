@@ -76,10 +76,12 @@ def history_from_input(frame: pd.DataFrame, source: str = INPUT_SOURCE
     """Validate a flat production table into the production frame, and its digest.
 
     The table is written as CSV and validated like a production file
-    (``models.data.tables.production_from_table``), so a bad row reads ``<model input>:<row>: ...``.
+    (``models.data.tables.production_from_table``), so a bad row reads
+    ``<model input>:<row>: ...``.
 
     Args:
-        frame: ``month`` (YYYY-MM strings) + ``gold_oz`` (oz) + optional contract columns.
+        frame: ``month`` (YYYY-MM strings or Periods, or the index of the package's own
+            frame) + ``gold_oz`` (oz) + optional contract columns.
         source: name used in problems.
     Returns:
         (history indexed by a monthly PeriodIndex, its ``models.data.digest.data_sha256``).
@@ -92,6 +94,9 @@ def history_from_input(frame: pd.DataFrame, source: str = INPUT_SOURCE
         raise DataValidationError(f"{source}:0: input: expected a table with columns month, "
                                   f"gold_oz, found {type(frame).__name__}")
     flat = frame.copy()
+    if "month" not in flat.columns and flat.index.name == "month":
+        # The package's own production frame: months as its index.
+        flat = flat.reset_index()
     if "month" in flat.columns:
         flat["month"] = [m if isinstance(m, str) or m is None
                          or (isinstance(m, float) and math.isnan(m)) else str(m)
@@ -221,23 +226,23 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
 
 
 def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
-    """The model signature: input columns, output columns and the predict params with defaults.
+    """The model signature: output columns and the predict params with their defaults.
+
+    It declares no input schema: the request is validated by orecast itself
+    (``history_from_input``, one line naming the row and field), which reads the flat table
+    (``month`` as YYYY-MM text) and the package's own production frame alike (months as a
+    PeriodIndex or a Period column), where MLflow's type check refused Period months.
 
     Args:
         example_input: a flat production table (``month`` + numeric columns).
         example_output: the frame ``forecast_frame`` returned for it.
     Returns:
-        mlflow.models.ModelSignature; contract columns other than ``month`` and ``gold_oz``
-        are optional inputs.
+        mlflow.models.ModelSignature with outputs and params.
     """
     from mlflow.models import ModelSignature
     from mlflow.models.signature import infer_signature
-    from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
+    from mlflow.types.schema import ParamSchema, ParamSpec
 
-    from models.core.columns import OPTIONAL_COLUMNS
-
-    inputs = Schema([ColSpec("string", "month"), ColSpec("double", "gold_oz")]
-                    + [ColSpec("double", c, required=False) for c in OPTIONAL_COLUMNS])
     with warnings.catch_warnings():
         # ``year`` is an integer column that is never missing; MLflow's hint does not apply.
         warnings.simplefilter("ignore", UserWarning)
@@ -253,7 +258,7 @@ def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
         ParamSpec("model_version", "string", ""),
         ParamSpec("periods", "string", ""),
     ])
-    return ModelSignature(inputs=inputs, outputs=outputs, params=params)
+    return ModelSignature(inputs=None, outputs=outputs, params=params)
 
 
 def pip_requirements() -> list[str]:

@@ -131,6 +131,24 @@ def test_logged_model_is_pickle_free_and_has_params_signature(history, store) ->
 
 
 @pytest.mark.slow
+def test_the_champion_accepts_the_package_own_frame(store) -> None:
+    import mlflow
+
+    from models.data.datasets import dynacor
+
+    own = dynacor().monthly  # months as a PeriodIndex, source columns beside the figures
+    spec = ModelSpec.for_name("drift")
+    _log_and_register(own, store, "pf-own", spec)
+    params = {"as_of": "2017-06", "n_paths": 200, "seed": 3}
+    with tracking_uri(store[0]):
+        loaded = mlflow.pyfunc.load_model("models:/pf-own@champion")
+        from_frame = loaded.predict(own, params=params)
+        from_table = loaded.predict(flat_table(own), params=params)
+    pd.testing.assert_frame_equal(from_frame, from_table)
+    assert from_frame.loc[from_frame["section"] == "annual", "as_of"].item() == "2017-06"
+
+
+@pytest.mark.slow
 def test_champion_in_a_fresh_process_predicts_the_same_numbers(history, store) -> None:
     import mlflow
 
