@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.columns import MONTH, TARGET
-from models.core.errors import DataValidationError
+from models.data.schema import Problem, problem_error, raise_problems
 from models.data.tables import check_input_file
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,6 @@ REQUIRED = ("series_id", "timestamp", "value")
 #: names orecast gives its own columns when it turns a series into a production history
 RESERVED = (MONTH, TARGET)
 _MAX_PROBLEMS = 20
-
-
-def _problem(source: str, row: int, name: str, expected: str) -> str:
-    return f"{source}:{row}: {name}: {expected}"
 
 
 def _parse_months(raw: pd.Series) -> pd.Series:
@@ -84,8 +80,8 @@ def read_series(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]:
     name = Path(source).name.lower()
     is_parquet = name.endswith((".parquet", ".pq"))
     if not is_parquet and not name.endswith((".csv", ".csv.gz")):
-        raise DataValidationError(_problem(source, 0, "file", "expected a .csv, .csv.gz or "
-                                           ".parquet file"))
+        raise problem_error(source, 0, "file", "expected a .csv, .csv.gz or "
+                                           ".parquet file")
     check_input_file(source)
     try:
         if is_parquet:
@@ -96,39 +92,40 @@ def read_series(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]:
                               skip_blank_lines=False, encoding="utf-8-sig")
             first_row = 2
     except FileNotFoundError:
-        raise DataValidationError(_problem(source, 0, "file", "expected an existing file, "
-                                           "found none")) from None
+        raise problem_error(source, 0, "file", "expected an existing file, "
+                                           "found none") from None
     except Exception as exc:  # noqa: BLE001 - any reader failure means an unreadable file
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataValidationError(_problem(source, 0, "file", f"expected a readable "
+        raise problem_error(source, 0, "file", f"expected a readable "
                                            f"{'Parquet' if is_parquet else 'CSV'} file, "
-                                           f"found {type(exc).__name__}: {reason}")) from None
+                                           f"found {type(exc).__name__}: {reason}") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     raw.index = pd.RangeIndex(first_row, first_row + len(raw))
     header = 0 if is_parquet else 1
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
-        raise DataValidationError([_problem(source, header, c, "expected a column named "
-                                            f"{c!r}, found none") for c in missing])
+        raise_problems([Problem(header, i, c, f"expected a column named {c!r}, found none")
+                        for i, c in enumerate(missing)], source)
     reserved = [c for c in RESERVED if c in raw.columns]
     if reserved:
         # An exogenous column under one of these names would replace the month or the
         # target of every series.
-        raise DataValidationError([_problem(source, header, c, (
+        raise_problems([Problem(header, i, c, (
             f"expected no column named {c!r}: orecast uses it for the series' "
-            f"{'month' if c == 'month' else 'value'}; rename it")) for c in reserved])
+            f"{'month' if c == 'month' else 'value'}; rename it"))
+            for i, c in enumerate(reserved)], source)
     if not is_parquet:
         blank = (raw.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1)
         raw = raw.loc[~blank]
     if raw.empty:
-        raise DataValidationError(_problem(source, header + 1, "data",
-                                           "expected at least one row, found none"))
-    problems: list[tuple[int, str, str]] = []
+        raise problem_error(source, header + 1, "data",
+                                           "expected at least one row, found none")
+    problems: list[Problem] = []
 
     def flag(mask: pd.Series, col: str, expected: str) -> None:
         for row in mask.index[mask.to_numpy()][:_MAX_PROBLEMS]:
-            problems.append((int(row), col, f"expected {expected}, found "
-                             f"{str(raw.at[row, col])[:40]!r}"))
+            problems.append(Problem(int(row), 0, col, f"expected {expected}, found "
+                                    f"{str(raw.at[row, col])[:40]!r}"))
 
     sid = raw["series_id"].astype("string").str.strip()
     flag(sid.isna() | (sid == ""), "series_id", "a series name")
@@ -151,8 +148,5 @@ def read_series(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, list[str]]:
         exog.append(col)
     dup = out.duplicated(["series_id", "month"]) & out["month"].notna()
     flag(dup, "timestamp", "each month once per series")
-    if problems:
-        problems.sort()
-        raise DataValidationError([_problem(source, r, c, e)
-                                   for r, c, e in problems[:_MAX_PROBLEMS]])
+    raise_problems(problems, source, _MAX_PROBLEMS)
     return out.reset_index(drop=True), exog

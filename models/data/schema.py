@@ -25,6 +25,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from models.core.columns import MONTH, TARGET
+from models.core.errors import DataValidationError
 
 #: a month above this many oz or tonnes is taken for a unit error (grams, kg), not a figure
 UNIT_ERROR_LIMIT = 1_000_000
@@ -59,6 +60,25 @@ class Problem:
     def format(self, source: str) -> str:
         """The one-line form ``<source>:<row>: <field>: <expected>``."""
         return f"{source}:{self.row}: {self.field}: {self.expected}"
+
+
+def problem_error(source: str, row: int, field: str, expected: str) -> DataValidationError:
+    """The error of one problem, ``<source>:<row>: <field>: <expected>`` (row 0: the file)."""
+    return DataValidationError(Problem(row, 0, field, expected).format(source))
+
+
+def raise_problems(problems: list[Problem], source: str, limit: int | None = None) -> None:
+    """Raise the problems found, if any, as one DataValidationError: each once, by row,
+    at most ``limit`` of them (all when None).
+
+    Raises:
+        DataValidationError: one line per problem.
+    """
+    if problems:
+        # A tuple key sorts a million problems in C; the dataclass's own ordering would
+        # compare them in Python (most of the time of rejecting a huge file).
+        ordered = sorted(set(problems), key=lambda p: (p.row, p.order, p.field, p.expected))
+        raise DataValidationError([p.format(source) for p in ordered[:limit]])
 
 
 def show(value: object) -> str:

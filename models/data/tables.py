@@ -42,7 +42,9 @@ from models.data.schema import (
     parse_period,
     parse_year,
     periods_schema,
+    problem_error,
     production_schema,
+    raise_problems,
     schema_problems,
     show,
 )
@@ -73,17 +75,13 @@ class RawTable:
     fmt: str
 
 
-def _fail(source: str, row: int, field: str, expected: str) -> DataValidationError:
-    return DataValidationError(f"{source}:{row}: {field}: {expected}")
-
-
 def _csv_cells(data: bytes, source: str, columns: str = PRODUCTION_HINT
                ) -> tuple[pd.DataFrame, int]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise _fail(source, line, "encoding", f"expected UTF-8 text, found byte "
+        raise problem_error(source, line, "encoding", f"expected UTF-8 text, found byte "
                     f"0x{data[exc.start]:02x}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     records: list[tuple[int, list[str]]] = []
@@ -94,22 +92,22 @@ def _csv_cells(data: bytes, source: str, columns: str = PRODUCTION_HINT
             if line > start and any("\n" in cell or "\r" in cell for cell in record):
                 # A quoted cell over several lines is an unterminated quote in practice: it
                 # would swallow the rows after it. Refused, naming the line it starts on.
-                raise _fail(source, start, "csv", (
+                raise problem_error(source, start, "csv", (
                     f"expected every quoted cell to end on its line, found one running "
                     f"from line {start} to line {line} (an unterminated quote?)"))
             # spreadsheets export blank lines and rows of bare commas; they carry nothing
             if any(cell.strip() for cell in record):
                 records.append((start, record))
     except csv.Error as exc:
-        raise _fail(source, reader.line_num, "csv",
+        raise problem_error(source, reader.line_num, "csv",
                     f"expected well-formed comma-separated text, found {exc}") from None
     if not records:
-        raise _fail(source, 1, "header", f"expected a header line naming columns {columns}; "
+        raise problem_error(source, 1, "header", f"expected a header line naming columns {columns}; "
                     f"found an empty file")
     header_line, header = records[0]
     names = [name.strip() for name in header]
     if len(names) == 1 and MONTH not in names and re.search(r"[;\t|]", names[0]):
-        raise _fail(source, header_line, "header", (
+        raise problem_error(source, header_line, "header", (
             f"expected comma-separated columns {columns}; found one column "
             f"{show(names[0])} (semicolon- or tab-delimited?)"))
     problems: list[Problem] = []
@@ -148,13 +146,13 @@ def _parquet_cells(data: bytes, source: str) -> tuple[pd.DataFrame, int]:
         cells = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - any reader failure means an unreadable file
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _fail(source, 0, "file", f"expected a readable Parquet file, found "
+        raise problem_error(source, 0, "file", f"expected a readable Parquet file, found "
                     f"{type(exc).__name__}: {reason}") from None
     if MONTH not in cells.columns and cells.index.name == MONTH:
         cells = cells.reset_index()
     cells.columns = [str(name).strip() for name in cells.columns]
     if cells.empty:
-        raise _fail(source, 0, "data", "expected at least one month row, found none")
+        raise problem_error(source, 0, "data", "expected at least one month row, found none")
     cells.index = pd.RangeIndex(1, len(cells) + 1)
     return cells, 0
 
@@ -178,15 +176,15 @@ def check_input_file(path: str | os.PathLike[str], max_bytes: int | None = None)
     try:
         st = os.stat(source)
     except FileNotFoundError:
-        raise _fail(source, 0, "file", "expected an existing file, found none") from None
+        raise problem_error(source, 0, "file", "expected an existing file, found none") from None
     except OSError as exc:
-        raise _fail(source, 0, "file", f"expected a readable file, found "
+        raise problem_error(source, 0, "file", f"expected a readable file, found "
                     f"{exc.strerror or type(exc).__name__}") from None
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a file")
-        raise _fail(source, 0, "file", f"expected a regular file, found {kind}")
+        raise problem_error(source, 0, "file", f"expected a regular file, found {kind}")
     if max_bytes is not None and st.st_size > max_bytes:
-        raise _fail(source, 0, "file", f"expected at most {max_bytes:,} bytes, found "
+        raise problem_error(source, 0, "file", f"expected at most {max_bytes:,} bytes, found "
                     f"{st.st_size:,}")
     return int(st.st_size)
 
@@ -200,7 +198,7 @@ def read_table(path: str | os.PathLike[str], columns: str = PRODUCTION_HINT) -> 
     source = str(path)
     suffix = Path(source).suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
-        raise _fail(source, 0, "file", f"expected a .csv or .parquet file, found "
+        raise problem_error(source, 0, "file", f"expected a .csv or .parquet file, found "
                     f"{show(suffix or 'no extension')}")
     size = check_input_file(source, MAX_TABLE_BYTES)
     try:
@@ -208,10 +206,10 @@ def read_table(path: str | os.PathLike[str], columns: str = PRODUCTION_HINT) -> 
             # Never more than the size checked: a file growing meanwhile is read as it was.
             data = fh.read(size + 1)
     except OSError as exc:
-        raise _fail(source, 0, "file", f"expected a readable file, found "
+        raise problem_error(source, 0, "file", f"expected a readable file, found "
                     f"{exc.strerror or type(exc).__name__}") from None
     if len(data) > size:
-        raise _fail(source, 0, "file", "expected a file that is not being written, found "
+        raise problem_error(source, 0, "file", "expected a file that is not being written, found "
                     "it growing while read")
     return table_from_bytes(data, source, "csv" if suffix == ".csv" else "parquet", columns)
 
@@ -226,7 +224,7 @@ def table_from_bytes(data: bytes, source: str, fmt: str = "csv",
                          else _parquet_cells(data, source))
     duplicated = sorted({name for name in cells.columns if list(cells.columns).count(name) > 1})
     if duplicated:
-        raise _fail(source, header_row, "header", f"expected each column once, found "
+        raise problem_error(source, header_row, "header", f"expected each column once, found "
                     f"{', '.join(map(show, duplicated))} more than once")
     return RawTable(source, hashlib.sha256(data).hexdigest(), cells, header_row, fmt)
 
@@ -236,7 +234,7 @@ def _require(raw: RawTable, required: tuple[str, ...]) -> None:
     missing = [name for name in required if name not in raw.cells.columns]
     if missing:
         found = ", ".join(map(show, raw.cells.columns)) or "none"
-        raise _fail(raw.source, raw.header_row, "header", (
+        raise problem_error(raw.source, raw.header_row, "header", (
             f"expected columns {', '.join(required)}; missing {', '.join(missing)} "
             f"(found {found})"))
 
@@ -264,15 +262,6 @@ def _parse(raw: RawTable, parsers: dict, dtypes: dict[str, str]
     return pd.DataFrame(columns, index=raw.cells.index), problems, already
 
 
-def _raise_if(problems: list[Problem], source: str) -> None:
-    if problems:
-        # A tuple key sorts a million problems in C; the dataclass's own ordering would
-        # compare them in Python (most of the time of rejecting a huge file).
-        unique = set(problems)
-        ordered = sorted(unique, key=lambda p: (p.row, p.order, p.field, p.expected))
-        raise DataValidationError([p.format(source) for p in ordered])
-
-
 def production_from_table(raw: RawTable, today: dt.date | None = None) -> pd.DataFrame:
     """Validate a production table into the production frame (see ``load_production``)."""
     _require(raw, (MONTH, TARGET))
@@ -285,7 +274,7 @@ def production_from_table(raw: RawTable, today: dt.date | None = None) -> pd.Dat
     if not frame[TARGET].notna().any() and not any(p.field == TARGET for p in problems):
         problems.append(Problem(raw.header_row, 0, TARGET,
                                 "expected at least one month with a figure, found none"))
-    _raise_if(problems, raw.source)
+    raise_problems(problems, raw.source)
     frame.index = pd.PeriodIndex(frame.pop(MONTH), freq="M", name=MONTH)
     frame.attrs = {"source": raw.source, "sha256": raw.sha256}
     return frame
@@ -335,7 +324,7 @@ def guidance_from_table(raw: RawTable) -> pd.DataFrame:
               "announced": "datetime64[ns]"}
     frame, problems, already = _parse(raw, parsers, dtypes)
     problems += schema_problems(guidance_schema(), frame, already)
-    _raise_if(problems, raw.source)
+    raise_problems(problems, raw.source)
     core = ["year", "low_oz", "high_oz", "announced"]
     frame = frame[core + [name for name in frame.columns if name not in core]]
     frame = frame.reset_index(drop=True)
@@ -395,7 +384,7 @@ def periods_from_table(raw: RawTable) -> pd.DataFrame:
             problems.append(Problem(int(row), unit_at, "unit", (
                 f"expected {expected!r} for {metric} (the unit orecast reads), found "
                 f"{show(unit)}; convert the figure to {expected} first")))
-    _raise_if(problems, raw.source)
+    raise_problems(problems, raw.source)
     # The file's line of every row, so that a later check can name it.
     frame.insert(len(frame.columns), "line", frame.index.astype(int))
     frame = frame.reset_index(drop=True)
