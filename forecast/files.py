@@ -18,6 +18,12 @@ import pandas as pd
 from models.core.errors import OutputWriteError, UsageError
 
 
+def os_reason(exc: OSError) -> str:
+    """An OS error's reason for a one-line message: its strerror ("No space left on
+    device"), else its text, else its type."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
 def write_json(data: dict[str, Any], path: Path) -> Path:
     """Strict JSON (no NaN or Infinity: a non-finite number is a bug, never written) with keys
     in the given order, 2-space indent, trailing newline (stable bytes)."""
@@ -67,7 +73,7 @@ def write_dir_atomically(out_dir: Path, writer: Callable[[Path], Any]) -> Path:
             _replace_dir(staging, out_dir)
     except OSError as exc:
         raise OutputWriteError(f"{out_dir}: cannot write the output "
-                               f"({exc.strerror or type(exc).__name__}); what was there "
+                               f"({os_reason(exc)}); what was there "
                                f"is intact") from exc
     finally:
         if staging is not None and staging.exists():
@@ -161,7 +167,7 @@ def write_file_atomically(path: Path, writer: Callable[[Path], Any]) -> Path:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputWriteError(f"{path}: could not write the output ({exc.strerror or exc}); "
+        raise OutputWriteError(f"{path}: could not write the output ({os_reason(exc)}); "
                                f"any previous file there is intact") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from forecast.files import os_reason
 from forecast.publish.compute import Computed, compute
 from forecast.publish.joblog import JobLog
 from forecast.publish.placing import (
@@ -19,7 +20,6 @@ from forecast.publish.placing import (
     recover,
     root_lock,
     update_latest_or_raise,
-    why,
 )
 from forecast.publish.request import PublishIOError, PublishRequest, PublishResult
 from forecast.publish.run import start_run, tag_superseded_runs, unavailable
@@ -105,7 +105,7 @@ def publish(req: PublishRequest) -> PublishResult:
             # Making ROOT or its lock, or tidying before staging (writing, placing and the
             # link name their own failures). Placing is one rename, so whatever is in place
             # is a complete publication.
-            raise PublishIOError(f"{root}: cannot write ({why(exc)}); every publication in "
+            raise PublishIOError(f"{root}: cannot write ({os_reason(exc)}); every publication in "
                                  f"place is complete; rerun the same command") from exc
     job.event("done", status="published", path=target, run_id=result.run_id,
               ms=round((time.perf_counter() - t0) * 1000))
@@ -120,7 +120,7 @@ def _publish_locked(req: PublishRequest, c: Computed, root: Path, target: Path,
     try:
         stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{c.as_of}-", dir=root))
     except OSError as exc:  # a file system out of inodes fails here, before any write
-        raise PublishIOError(f"{root}: cannot create the staging folder ({why(exc)}); "
+        raise PublishIOError(f"{root}: cannot create the staging folder ({os_reason(exc)}); "
                              f"the previous publication is intact") from exc
     run_open = placed = False
     try:
@@ -130,7 +130,7 @@ def _publish_locked(req: PublishRequest, c: Computed, root: Path, target: Path,
                 os.chmod(stage, 0o755)
                 write_publication(c, stage)
             except OSError as exc:
-                raise PublishIOError(f"{stage}: cannot write the publication ({why(exc)}); "
+                raise PublishIOError(f"{stage}: cannot write the publication ({os_reason(exc)}); "
                                      f"the previous publication is intact") from exc
         with job.step("log_run", experiment=req.experiment) as f:
             try:
@@ -148,7 +148,7 @@ def _publish_locked(req: PublishRequest, c: Computed, root: Path, target: Path,
                 placed, result.superseded = place(stage, target, job)
             except OSError as exc:
                 raise PublishIOError(f"{target}: cannot move the publication into place "
-                                     f"({why(exc)}); the previous publication is intact"
+                                     f"({os_reason(exc)}); the previous publication is intact"
                                      ) from exc
             f.update(superseded=result.superseded)
         with job.step("update_latest") as f:

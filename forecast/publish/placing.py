@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forecast.files import exchange_dirs
+from forecast.files import exchange_dirs, os_reason
 from forecast.publish.joblog import JobLog
 from forecast.publish.request import PublishIOError
 from models.core.errors import PublishConflictError
@@ -211,10 +211,6 @@ def place(stage: Path, target: Path, job: JobLog) -> tuple[bool, Path | None]:
     return True, kept
 
 
-def why(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
-
-
 def update_latest_or_raise(root: Path, placed_at: Path | None = None) -> Path | None:
     """``update_latest``, its failure named as a ``PublishIOError`` (exit 74).
 
@@ -226,5 +222,5 @@ def update_latest_or_raise(root: Path, placed_at: Path | None = None) -> Path | 
     except OSError as exc:
         done = (f"the publication is in place at {placed_at}" if placed_at is not None
                 else "every publication is intact")
-        raise PublishIOError(f"{root / LATEST}: cannot update the link ({why(exc)}); "
+        raise PublishIOError(f"{root / LATEST}: cannot update the link ({os_reason(exc)}); "
                              f"{done}; rerun the same command to point it") from exc

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from models.core.columns import MONTH, TARGET
+from models.data.input_file import check_input_file
 from models.data.schema import Problem, problem_error, raise_problems
-from models.data.tables import check_input_file
 
 log = logging.getLogger(__name__)
 
