@@ -120,6 +120,51 @@ def _clean_checkout(dest: Path) -> Path:
 
 
 @pytest.mark.slow
+def test_mlflow_run_train_then_publish_from_a_clean_checkout(tmp_path: Path) -> None:
+    """As a newcomer runs it: the venv not on PATH, no --experiment-name for training."""
+    from mlflow import MlflowClient
+
+    checkout = _clean_checkout(tmp_path / "checkout")
+    (checkout / ".venv").symlink_to(sys.prefix, target_is_directory=True)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    venv_bin = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if p != venv_bin and not (Path(p) / "orecast").exists())
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PATH": path}
+    env.pop("MLFLOW_EXPERIMENT_ID", None)
+    env.pop("MLFLOW_EXPERIMENT_NAME", None)
+    mlflow_run = [sys.executable, "-m", "mlflow", "run", str(checkout), "--env-manager", "local"]
+    train = subprocess.run(
+        [*mlflow_run, "-e", "train", "-P", "models=drift,share_runrate", "-P", "n_paths=100",
+         "-P", "figures=false", "-P", "register=mlproject-test", "-P", "years=2016-2017"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert train.returncode == 0, train.stderr[-3000:]
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    champion = client.get_model_version_by_alias("mlproject-test", "champion")
+    run = client.get_run(champion.tags["parent_run_id"])
+    # the training is in the experiment the project names, not in "Default"
+    assert client.get_experiment(run.info.experiment_id).name == "orecast"
+    assert run.data.tags.get("mlflow.project.entryPoint") == "train"
+    project = client.get_run(run.data.tags["orecast.project_run_id"])
+    assert project.info.experiment_id == "0"
+    assert run.info.run_id in project.data.tags["orecast.logged_to"]
+
+    # publish without as_of: the project run logged as_of="" before the job resolved it
+    out = tmp_path / "pub"
+    publish = subprocess.run(
+        [*mlflow_run, "-e", "publish", "--experiment-name", "mlproject", "-P", f"out={out}",
+         "-P", "model=models:/mlproject-test@champion"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert publish.returncode == 0, publish.stderr[-3000:]
+    assert (out / "2018" / "2017-12" / "annual.json").is_file()
+    runs = client.search_runs([client.get_experiment_by_name("mlproject").experiment_id])
+    assert len(runs) == 1
+    assert runs[0].data.tags.get("mlflow.project.entryPoint") == "publish"
+    assert runs[0].data.tags.get("orecast.as_of") == "2017-12"
+    assert runs[0].data.params.get("as_of") in ("", "''")  # what the project run logged
+
+
+@pytest.mark.slow
 def test_mlflow_run_train_from_a_clean_checkout(tmp_path: Path) -> None:
     from mlflow import MlflowClient
 

@@ -86,24 +86,6 @@ def log_candidate_run(result: BacktestResult, model: str, spec: ModelSpec, paren
         return child.info.run_id
 
 
-def ensure_experiment(name: str) -> str:
-    """Id of experiment ``name``, created if needed (no global "active experiment" is set).
-
-    Raises:
-        UsageError: the experiment exists but was deleted.
-    """
-    from mlflow import MlflowClient
-
-    client = MlflowClient()
-    exp = client.get_experiment_by_name(name)
-    if exp is None:
-        return client.create_experiment(name)
-    if exp.lifecycle_stage != "active":
-        raise UsageError(f"{name!r} was deleted; expected an active experiment "
-                         f"(restore it or choose another name)", option="experiment")
-    return exp.experiment_id
-
-
 def log_params_once(run_id: str, params: Mapping[str, Any]) -> None:
     """Log params; inside ``mlflow run`` the project already logged its own parameters, and
     MLflow refuses to change a param, so a clashing value goes under ``orecast.<key>``."""

@@ -11,6 +11,7 @@ minutes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import subprocess
@@ -24,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from models.core.errors import TrackingUnavailableError
+from models.core.errors import TrackingUnavailableError, UsageError
 from models.core.version import orecast_version
 from models.data.digest import flat_table
 
@@ -206,3 +207,90 @@ def log_table_csv(frame: pd.DataFrame, artifact_file: str) -> None:
     plain = frame.astype(object).where(frame.notna(), None)
     mlflow.log_table(plain, artifact_file[:-4] + ".json" if artifact_file.endswith(".csv")
                      else artifact_file + ".json")
+
+
+def ensure_experiment(name: str) -> str:
+    """Id of experiment ``name``, created if needed (no global "active experiment" is set).
+
+    Raises:
+        UsageError: the experiment exists but was deleted.
+    """
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(name)
+    if exp is None:
+        return client.create_experiment(name)
+    if exp.lifecycle_stage != "active":
+        raise UsageError(f"{name!r} was deleted; expected an active experiment "
+                         f"(restore it or choose another name)", option="experiment")
+    return exp.experiment_id
+
+
+#: experiment id of MLflow's "Default" experiment, where ``mlflow run`` puts its run when no
+#: ``--experiment-name`` is given
+DEFAULT_EXPERIMENT_ID = "0"
+#: project-run tags copied onto a run logged elsewhere, so its page still says where it came from
+PROJECT_TAG_PREFIXES = ("mlflow.project.", "mlflow.source.", "mlflow.gitRepoURL")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPlace:
+    """Where a job's top-level run goes.
+
+    Attributes:
+        experiment_id: experiment of a new run; None = log into the ``mlflow run`` project run.
+        project_run_id: the project run left behind when the job logs into another experiment
+            (linked both ways by :func:`link_project_run`); None otherwise.
+    """
+
+    experiment_id: str | None
+    project_run_id: str | None = None
+
+
+def place_run(requested: str | None, default: str) -> RunPlace:
+    """Choose the experiment of a job's top-level run (``requested`` name, else ``default``).
+
+    Under ``mlflow run`` (``MLFLOW_RUN_ID`` set) the project run is used when it is in the
+    experiment the job logs to: the one requested, else the project run's own experiment
+    unless that is MLflow's "Default" (``mlflow run`` without ``--experiment-name``), else
+    ``default``. When they differ, the job opens its own run in that experiment and the
+    project run is linked to it, instead of the job's results landing in "Default".
+
+    Raises:
+        UsageError: the experiment exists but was deleted.
+    """
+    from mlflow import MlflowClient
+
+    project_run_id = os.environ.get("MLFLOW_RUN_ID")
+    if not project_run_id:
+        return RunPlace(ensure_experiment(requested or default))
+    client = MlflowClient()
+    project_exp_id = client.get_run(project_run_id).info.experiment_id
+    project_exp = client.get_experiment(project_exp_id).name
+    name = requested or (project_exp if project_exp_id != DEFAULT_EXPERIMENT_ID else default)
+    if name == project_exp:
+        return RunPlace(None)
+    # mlflow.start_run() would resume the project run while this is set
+    os.environ.pop("MLFLOW_RUN_ID")
+    return RunPlace(ensure_experiment(name), project_run_id)
+
+
+def link_project_run(place: RunPlace, run_id: str) -> None:
+    """Tag a run opened away from the ``mlflow run`` project run, and the project run, with
+    each other's id (``orecast.project_run_id`` / ``orecast.logged_to``); no-op otherwise."""
+    from mlflow import MlflowClient
+
+    if place.project_run_id is None:
+        return
+    client = MlflowClient()
+    project = client.get_run(place.project_run_id)
+    for key, value in project.data.tags.items():
+        if key.startswith(PROJECT_TAG_PREFIXES):
+            client.set_tag(run_id, key, value)
+    client.set_tag(run_id, "orecast.project_run_id", place.project_run_id)
+    exp = client.get_experiment(client.get_run(run_id).info.experiment_id).name
+    client.set_tag(place.project_run_id, "orecast.logged_to", f"experiment {exp}, run {run_id}")
+    log.info("results logged to experiment %s, run %s (the mlflow run project run %s is in "
+             "another experiment; pass --experiment-name to keep them together)",
+             exp, run_id, place.project_run_id)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,6 @@ from training.combination import EQUAL, SKILL, add_combinations, member_names
 from training.loyo import expectation_table, leave_one_year_out
 from training.registry import DEFAULT_NAME, AliasDecision, register
 from training.run_logging import (
-    ensure_experiment,
     log_candidate_run,
     log_params_once,
     log_refitted_model,
@@ -50,8 +48,10 @@ from training.spec import ModelSpec
 from training.tracking import (
     bound_http_retries,
     check_tracking,
+    link_project_run,
     log_history_dataset,
     log_table_csv,
+    place_run,
     provenance_tags,
     resolve_tracking_uri,
     tracking_uri,
@@ -67,7 +67,8 @@ class TrainConfig:
     """How a training job runs, apart from its data and candidates.
 
     Attributes:
-        experiment: MLflow experiment name (ignored inside ``mlflow run``, which owns the run).
+        experiment: MLflow experiment name; None = ``orecast``, or inside ``mlflow run`` the
+            project run's experiment unless it is "Default" (see ``tracking.place_run``).
         register_as: registered model name, or None to log without registering.
         metric: selection loss (``annual_crps`` in oz by default; lower is better).
         n_paths: sample paths per backtest forecast.
@@ -79,7 +80,7 @@ class TrainConfig:
         progress: show a progress bar over the backtest fits.
     """
 
-    experiment: str = DEFAULT_EXPERIMENT
+    experiment: str | None = None
     register_as: str | None = DEFAULT_NAME
     metric: str = "annual_crps"
     n_paths: int = 1000
@@ -268,11 +269,10 @@ def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list
     history = data.history
     digest = data_sha256(history, data.periods)
     origins = origins_for(years, history, periods=data.periods)
-    # Inside ``mlflow run`` the project owns the run (MLFLOW_RUN_ID) and its experiment.
-    experiment_id = (None if os.environ.get("MLFLOW_RUN_ID")
-                     else ensure_experiment(config.experiment))
+    place = place_run(config.experiment, DEFAULT_EXPERIMENT)
     tags = provenance_tags()
-    with mlflow.start_run(run_name="train", experiment_id=experiment_id) as parent:
+    with mlflow.start_run(run_name="train", experiment_id=place.experiment_id) as parent:
+        link_project_run(place, parent.info.run_id)
         mlflow.set_tags({**tags, "orecast.role": "training", "data.name": data.name})
         log_params_once(parent.info.run_id, {
             "models": ",".join(candidates), "years": ",".join(map(str, years)),

@@ -55,8 +55,11 @@ def publish_command(
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI "
                                             "(default MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
-    experiment: str = typer.Option(DEFAULT_EXPERIMENT, "--experiment",
-                                   help="MLflow experiment of the publication runs."),
+    experiment: str | None = typer.Option(None, "--experiment",
+                                          help=f"MLflow experiment of the publication runs "
+                                          f"(default {DEFAULT_EXPERIMENT}; under mlflow run, "
+                                          f"the project run's experiment unless it is "
+                                          f"Default)."),
     today: str | None = typer.Option(None, "--today", hidden=True,
                                      help="Date staleness is measured against (YYYY-MM-DD)."),
 ) -> None:

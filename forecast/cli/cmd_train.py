@@ -21,7 +21,9 @@ def _given(path: Path | None) -> Path | None:
 def train_command(
     data: Path | None = typer.Option(None, "--data", help="Production CSV/Parquet (default: "
                                      "the embedded Dynacor data with its periods and guidance)."),
-    experiment: str = typer.Option("orecast", "--experiment", help="MLflow experiment name."),
+    experiment: str | None = typer.Option(None, "--experiment", help="MLflow experiment name "
+                                          "(default orecast; under mlflow run, the project "
+                                          "run's experiment unless it is Default)."),
     register: str = typer.Option("orecast", "--register", help="Registered model name."),
     no_register: bool = typer.Option(False, "--no-register", help="Log the model only."),
     years: list[str] | None = typer.Option(None, "--years", help="Backtest target years "
@@ -53,7 +55,7 @@ def train_command(
                    periods=load_periods(periods) if periods else None,
                    guidance=load_guidance(guidance) if guidance else None,
                    years=_years(years) or None, tracking=tracking_uri or None,
-                   config=TrainConfig(experiment=experiment,
+                   config=TrainConfig(experiment=experiment or None,
                                       register_as=None if no_register or not register else register,
                                       n_paths=n_paths, seed=seed, metric=metric, n_jobs=n_jobs,
                                       figures=not no_figures, progress=show_progress()))

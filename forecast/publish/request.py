@@ -44,7 +44,8 @@ class PublishRequest:
         today: the date staleness is measured against (None = today, or ``ORECAST_TODAY``).
         n_paths, seed: simulation size and seed (part of the idempotency key).
         tracking_uri: MLflow tracking URI (None = ``MLFLOW_TRACKING_URI`` or the default).
-        experiment: MLflow experiment of the publication runs.
+        experiment: MLflow experiment of the publication runs (None = orecast-publish, or
+            the `mlflow run` project run's own experiment unless it is "Default").
     """
 
     out: Path
@@ -60,7 +61,7 @@ class PublishRequest:
     n_paths: int = 4000
     seed: int = 0
     tracking_uri: str | None = None
-    experiment: str = DEFAULT_EXPERIMENT
+    experiment: str | None = None
 
 
 @dataclass

@@ -3,22 +3,27 @@ runs of the same folder tagged superseded, store failures named."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from forecast.publish.compute import Computed
 from models.core.errors import ModelUnavailableError, OrecastError, TrackingUnavailableError
 
 
-def start_run(c: Computed, stage: Path, target: Path, experiment: str) -> str:
-    """Open the publication run and log the staged files and the annual figures to it."""
+def start_run(c: Computed, stage: Path, target: Path, experiment: str | None) -> str:
+    """Open the publication run and log the staged files and the annual figures to it.
+
+    ``experiment`` None = ``orecast-publish`` (or the ``mlflow run`` project run's own
+    experiment, see ``training.tracking.place_run``).
+    """
     import mlflow
 
+    from forecast.publish.request import DEFAULT_EXPERIMENT
     from training.run_logging import log_params_once
+    from training.tracking import link_project_run, place_run
 
-    if not os.environ.get("MLFLOW_RUN_ID"):
-        mlflow.set_experiment(experiment)
-    run = mlflow.start_run(run_name=f"publish-{c.as_of}")
+    place = place_run(experiment, DEFAULT_EXPERIMENT)
+    run = mlflow.start_run(run_name=f"publish-{c.as_of}", experiment_id=place.experiment_id)
+    link_project_run(place, run.info.run_id)
     tags = {"orecast.role": "publication", "orecast.as_of": str(c.as_of),
             "orecast.year": str(c.year), "orecast.publication_key": c.key_sha256,
             "orecast.publication_path": str(target.resolve()),
