@@ -36,8 +36,12 @@ class BulkResult:
 # -- one series --------------------------------------------------------------------------
 
 
-def pooled_points(frame: pd.DataFrame, config: BulkConfig) -> dict[str, np.ndarray]:
+def pooled_points(frame: pd.DataFrame, config: BulkConfig, *, n_jobs: int = 1,
+                  progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
     """Forecasts of the pooled model fitted on every series of the job, by series id.
+
+    ``n_jobs`` processes fit its ``config.horizon`` month-ahead models; ``progress`` is
+    called with 1 after each.
 
     Empty unless ``config.model`` is ``auto`` and ``config.pooled``; empty too, with the
     reason logged, when fewer than ``config.pooled_min_series`` series are long enough. A
@@ -57,7 +61,7 @@ def pooled_points(frame: pd.DataFrame, config: BulkConfig) -> dict[str, np.ndarr
     model = PooledWindows(horizon=config.horizon, season_length=config.season_length,
                           min_series=config.pooled_min_series, seed=config.seed)
     try:
-        model.fit(panel)
+        model.fit(panel, n_jobs=n_jobs, progress=progress)
     except ModelDeclined as exc:
         log.info("bulk: auto without the pooled model: %s", exc)
         return {}
@@ -88,7 +92,8 @@ def default_chunk_size(n_series: int, workers: int) -> int:
 def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
              backend: str = "serial", workers: int = 1, scheduler: str | None = None,
              chunk_size: int | None = None,
-             progress: Callable[[int], None] | None = None) -> BulkResult:
+             progress: Callable[[int], None] | None = None,
+             pooled_progress: Callable[[int], None] | None = None) -> BulkResult:
     """Forecast every series of ``frame`` (as returned by ``read_series``).
 
     Args:
@@ -101,6 +106,8 @@ def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
         scheduler: address ``tcp://host:port`` of a running dask scheduler.
         chunk_size: series per chunk (default ``default_chunk_size``).
         progress: called with the number of series finished after each chunk.
+        pooled_progress: called with 1 after each of the pooled model's ``config.horizon``
+            month-ahead fits (``auto`` with ``config.pooled`` only).
     Returns:
         BulkResult with rows in input order of series, horizon ascending.
     """
@@ -110,7 +117,9 @@ def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
     n_series = int(frame["series_id"].nunique())
     size = chunk_size or default_chunk_size(n_series, workers)
     # Fitted once, here, on the whole job: every backend hands the workers the same numbers.
-    pooled = pooled_points(frame, config)
+    # ... by ``workers`` local processes (a remote cluster's workers are not the driver's).
+    pooled = pooled_points(frame, config, n_jobs=workers if backend != "serial" else 1,
+                           progress=pooled_progress)
     tasks = ((c, exog, config, {str(s): pooled[str(s)] for s in c["series_id"].unique()
                                 if str(s) in pooled})
              for c in chunks_of(frame, size))

@@ -55,7 +55,9 @@ def bulk(
     pooled: bool = typer.Option(True, "--pooled/--no-pooled", help="With auto: also use "
                                 "the pooled model fitted on all series of the file (at "
                                 "least 100); --no-pooled forecasts each series alone."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress",
+                                         help="Progress bars on stderr (default: when it is "
+                                         "a terminal)."),
 ) -> None:
     """Forecast every series of a long file; one row per series and month ahead.
 
@@ -84,10 +86,17 @@ def bulk(
     log.info("bulk: %d series, model %s, backend %s, %d worker(s)", n_series, model, backend,
              workers)
     started = time.perf_counter()
-    with tqdm(total=n_series, unit="series", disable=not progress, file=sys.stderr,
-              dynamic_ncols=True) as bar:
+    uses_pooled = model == "auto" and pooled
+    if progress is None:
+        progress = sys.stderr.isatty()
+    with tqdm(total=config.horizon, unit="month-ahead model", desc="pooled model", leave=False,
+              disable=not (progress and uses_pooled), file=sys.stderr,
+              dynamic_ncols=True) as pooled_bar, \
+            tqdm(total=n_series, unit="series", disable=not progress, file=sys.stderr,
+                 dynamic_ncols=True, delay=0.1) as bar:
         result = run_bulk(frame, exog, config, backend=backend, workers=workers,
-                          scheduler=scheduler, chunk_size=chunk_size, progress=bar.update)
+                          scheduler=scheduler, chunk_size=chunk_size, progress=bar.update,
+                          pooled_progress=pooled_bar.update)
     out, failures = write_result(result, output)
     n_failed = len(result.failures)
     log.info("bulk: %d series in %.1f s; wrote %s and %s (%d fell back)", n_series,

@@ -22,7 +22,7 @@ each series' forecast (an array), and nothing fitted is stored.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Self
 
 import numpy as np
@@ -103,24 +103,35 @@ class PooledWindows:
             used.add(i)
         return np.asarray(xs).reshape(-1, lo), np.asarray(ys).reshape(-1, h), len(used)
 
-    def fit(self, panel: Sequence[np.ndarray]) -> Self:
+    def fit(self, panel: Sequence[np.ndarray], *, n_jobs: int = 1,
+            progress: Callable[[int], None] | None = None) -> Self:
         """Fit on every series of ``panel`` (1-D arrays in time order, NaN = missing month).
 
+        Args:
+            panel: the series, same unit each (oz, or the series' own unit in bulk).
+            n_jobs: processes fitting the month-ahead models side by side, one thread each
+                (the models do not depend on each other: same result for any ``n_jobs``).
+            progress: called with 1 after each month-ahead model is fitted.
         Raises:
             ModelDeclined: fewer than ``min_series`` series long enough for one window.
         """
-        from sklearn.ensemble import HistGradientBoostingRegressor
+        from joblib import Parallel, delayed
 
         x, y, n_series = self._windows([np.asarray(s, dtype=float) for s in panel])
         if n_series < self.min_series:
             raise ModelDeclined(f"pooled: {n_series} series with a full window of "
                                 f"{self.input_months}+{self.horizon} months, needs "
                                 f"{self.min_series}")
-        self.models_ = [
-            HistGradientBoostingRegressor(loss="absolute_error", max_iter=self.max_iter,
-                                          learning_rate=self.learning_rate,
-                                          random_state=self.seed).fit(x, y[:, k])
-            for k in range(self.horizon)]
+        tick = progress or (lambda n: None)
+        # One OpenMP thread per fit: on windows this small a second thread costs as much CPU
+        # as it saves time, and side-by-side fits would fight over the cores.
+        fits = Parallel(n_jobs=max(1, n_jobs), return_as="generator")(
+            delayed(_fit_month_ahead)(x, y[:, k], self.max_iter, self.learning_rate, self.seed)
+            for k in range(self.horizon))
+        self.models_ = []
+        for fitted in fits:
+            self.models_.append(fitted)
+            tick(1)
         self.n_windows_, self.n_series_ = len(x), n_series
         log.info("pooled: fitted on %d windows of %d series", len(x), n_series)
         return self
@@ -145,3 +156,16 @@ class PooledWindows:
             point = level + scale * zk
             out[k] = np.maximum(point, 0.0) if np.all(np.isfinite(point)) else None
         return out
+
+
+def _fit_month_ahead(x: np.ndarray, y: np.ndarray, max_iter: int, learning_rate: float,
+                     seed: int):
+    """One month-ahead boosting model on one thread (``x``: windows x months, ``y``: scaled
+    targets of that month ahead)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return HistGradientBoostingRegressor(loss="absolute_error", max_iter=max_iter,
+                                             learning_rate=learning_rate,
+                                             random_state=seed).fit(x, y)

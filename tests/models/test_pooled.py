@@ -45,6 +45,15 @@ def test_same_panel_and_seed_give_identical_forecasts():
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+def test_fitting_in_two_processes_gives_the_same_forecasts_and_reports_each_month_ahead():
+    series = panel(30, seed=4)
+    ticks: list[int] = []
+    a = small().fit(series, n_jobs=2, progress=ticks.append).predict_panel(series)
+    b = small().fit(series).predict_panel(series)
+    assert ticks == [1] * H
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
 def test_too_few_series_declines():
     with pytest.raises(ModelDeclined, match="19 series"):
         small().fit(panel(19))
