@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.columns import TARGET
-from models.core.errors import ModelDeclined, ModelUnavailableError, UsageError
+from models.core.errors import ModelDeclined, ModelUnavailableError
 from models.core.pipeline import fit_model
 from training.backtest import BacktestResult
 from training.scoring import GUIDANCE

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from forecast.bulk import BulkConfig, output_paths, read_series, run_bulk, write_result
+from forecast.cli.logs import show_progress
 from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS
 from models.core.errors import UsageError
 
@@ -57,7 +58,7 @@ def bulk(
                                 "least 100); --no-pooled forecasts each series alone."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress",
                                          help="Progress bars on stderr (default: when it is "
-                                         "a terminal)."),
+                                         "a terminal, at the INFO level)."),
 ) -> None:
     """Forecast every series of a long file; one row per series and month ahead.
 
@@ -88,7 +89,7 @@ def bulk(
     started = time.perf_counter()
     uses_pooled = model == "auto" and pooled
     if progress is None:
-        progress = sys.stderr.isatty()
+        progress = show_progress()
     with tqdm(total=config.horizon, unit="month-ahead model", desc="pooled model", leave=False,
               disable=not (progress and uses_pooled), file=sys.stderr,
               dynamic_ncols=True) as pooled_bar, \

@@ -75,7 +75,7 @@ def publish(req: PublishRequest) -> PublishResult:
             c = compute(req, job)
         except (MlflowException, OSError) as exc:
             raise unavailable(uri, exc, req.model_uri) from exc
-        root = Path(req.out)
+        root = Path(req.out).absolute()  # paths logged, printed and tagged are absolute
         target = root / str(c.year) / str(c.as_of)
         result = PublishResult(status="dry-run", path=target, as_of=str(c.as_of), year=c.year,
                                annual=c.annual, sentence=c.sentence, key_sha256=c.key_sha256)
