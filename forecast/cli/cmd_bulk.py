@@ -11,7 +11,13 @@ import typer
 
 from forecast.bulk import BulkConfig, output_paths, read_series, run_bulk, write_result
 from forecast.cli.logs import show_progress
-from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS
+from forecast.cli.options import (
+    MAX_HORIZON,
+    MAX_PATHS,
+    MAX_SEASON_LENGTH,
+    MAX_SEED,
+    MIN_PATHS,
+)
 from models.core.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -34,12 +40,13 @@ def bulk(
     input: Path = typer.Option(..., "--input", help="Long file with series_id, timestamp, "
                                "value (+ numeric exogenous columns): .csv, .csv.gz or "
                                ".parquet."),
-    horizon: int = typer.Option(..., "--horizon", min=1, help="Months to forecast."),
+    horizon: int = typer.Option(..., "--horizon", min=1, max=MAX_HORIZON,
+                                help="Months to forecast."),
     output: Path = typer.Option(..., "--output", help="Forecast file (.csv, .csv.gz or "
                                 ".parquet); failures.csv is written beside it."),
     model: str = typer.Option("auto", "--model", help="auto, or a zoo model (ets, theta, "
                               "seasonal_naive, ...)."),
-    season_length: int = typer.Option(12, "--season-length", min=1,
+    season_length: int = typer.Option(12, "--season-length", min=1, max=MAX_SEASON_LENGTH,
                                       help="Season length in months."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes; above 1 a "
                                 "dask LocalCluster is started unless --backend processes."),

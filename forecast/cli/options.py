@@ -18,6 +18,9 @@ MAX_SEED = 2**32 - 1
 #: paths per forecast: 200,000 paths of 12 months per member stay within a few hundred MiB;
 #: fewer than 10 cannot give a 10th and a 90th percentile apart
 MIN_PATHS, MAX_PATHS = 10, 200_000
+#: bulk months ahead (50 years) and season length (months): beyond them a run would only
+#: spend hours writing rows no one can use
+MAX_HORIZON, MAX_SEASON_LENGTH = 600, 60
 
 
 def parse_guidance_range(text: str) -> tuple[float, float]:

@@ -115,12 +115,19 @@ def check_staleness(history: Any, max_days: int | None, today: date,
     quarterly reporter, the last month its published totals cover.
 
     Raises:
-        StaleDataError: ``(today - last day of last month).days > max_days`` (exit 2).
+        StaleDataError: ``(today - last day of last month).days > max_days``, or the last
+            month starts after ``today`` (exit 2).
     """
     from models.data.inputs import last_reported_month
 
     last = last_reported_month(history, periods)
     age = (today - last.end_time.date()).days
+    if last.start_time.date() > today:
+        # a figure for a month that has not begun is a typo (a year) or a clock gone wrong:
+        # publishing it would forecast a year from output that cannot exist yet
+        raise StaleDataError(
+            f"{history.attrs.get('source', '<data>')}: month: {last} has a figure but starts "
+            f"after today ({today}); expected no month after the current one")
     if max_days is not None and age > max_days:
         raise StaleDataError(
             f"{history.attrs.get('source', '<data>')}: gold_oz: last month with a figure is "

@@ -199,6 +199,10 @@ def test_staleness_is_days_from_the_end_of_the_last_month(dynacor):
     with pytest.raises(StaleDataError, match="2017-12 \\(32 days old"):
         check_staleness(history, 31, date(2018, 2, 1))
     assert check_staleness(history, None, date(2030, 1, 1)) > 4000
+    # the current month may carry a figure; a month that has not begun cannot
+    assert check_staleness(history, None, date(2017, 12, 1)) == -30
+    with pytest.raises(StaleDataError, match="2017-12 has a figure but starts after today"):
+        check_staleness(history, None, date(2017, 11, 30))
 
 
 def test_stale_data_is_refused_before_anything_is_written(req, monkeypatch):
