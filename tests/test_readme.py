@@ -293,6 +293,17 @@ def mlproject_block(user: User, block: Block) -> None:
     finite_annual(user.home / "srv" / "mlflow-run" / "latest" / "annual.json")
 
 
+def guidance_block(user: User, block: Block) -> None:
+    """orecast guidance with the champion of ./mlflow.db: the JSON and the chart."""
+    [command] = commands(block.text)
+    user.run(command)
+    out = user.checkout / "out" / "guidance-2018"
+    advice = json.loads((out / "guidance.json").read_text(),
+                        parse_constant=lambda c: pytest.fail(c))
+    assert advice["range"]["low_oz"] < advice["p50"] < advice["range"]["high_oz"]
+    assert advice["model"]["version"] and (out / "guidance.png").is_file()
+
+
 def layout_block(user: User, block: Block) -> None:
     """The layout: every folder it names exists in the checkout."""
     for line in block.text.splitlines():
@@ -315,6 +326,7 @@ BLOCKS: list[tuple[str, Callable[[User, Block], None]]] = [
     (r"^[\d*/,-]+ [\d*/,-]+ [\d*/,-]+ [\d*/,-]+ [\d*/,-]+ ", cron_block),
     (r"from airflow", airflow_block),
     (r"^\.venv/bin/mlflow run \. -e publish", mlproject_block),
+    (r"^\.venv/bin/orecast guidance ", guidance_block),
     (r"^models/ ", layout_block),
 ]
 

@@ -16,6 +16,7 @@ from forecast.cli import (
     cmd_backtest,
     cmd_bulk,
     cmd_forecast,
+    cmd_guidance,
     cmd_publish,
     cmd_train,
     cmd_validate,
@@ -79,6 +80,7 @@ app.command("train")(cmd_train.train_command)
 app.command("promote")(cmd_train.promote_command)
 app.command("publish")(cmd_publish.publish_command)
 app.command("bulk")(cmd_bulk.bulk)
+app.command("guidance")(cmd_guidance.guidance_command)
 
 
 def exit_code(exc: OrecastError) -> int:

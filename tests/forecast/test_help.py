@@ -4,10 +4,12 @@ codes."""
 from __future__ import annotations
 
 import pytest
+import typer.main
 
-from forecast.cli import main
+from forecast.cli import app, main
 
-COMMANDS = ["forecast", "validate", "backtest", "train", "promote", "publish", "bulk"]
+#: every registered command, so a new one is checked without being listed here
+COMMANDS = sorted(typer.main.get_command(app).commands)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

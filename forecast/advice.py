@@ -1,0 +1,278 @@
+"""Guidance advice: the range of a year's total that the forecast gives a chosen central
+probability, the chance of reaching its low end, and the same odds for a proposed range.
+
+Everything is read from one array of simulated annual totals (oz), the same paths every
+other output of a year forecast comes from (``models.core.year.YearForecast.annual_paths``):
+the range is the central interval of those totals (quantiles (1-c)/2 and (1+c)/2, linear
+interpolation as ``models.core.paths.quantiles``), its ends and the median rounded as every
+published ounce figure is (``forecast.numbers.oz``), and each probability a share of paths
+counted against the rounded figures, so the sentence, the JSON and the chart agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
+
+from forecast.charts import save_png
+from forecast.files import write_dir_atomically, write_json
+from forecast.numbers import oz, pct
+from models.core.errors import UsageError
+from models.core.paths import quantiles
+
+#: the files of a guidance advice folder
+GUIDANCE_JSON, GUIDANCE_PNG = "guidance.json", "guidance.png"
+#: the central probability asked for when none is given
+DEFAULT_COVERAGE = 0.8
+
+
+@dataclass(frozen=True)
+class RangeOdds:
+    """The odds of a proposed range of the year's total.
+
+    Attributes:
+        low_oz, high_oz: the range as proposed, oz (low <= high).
+        prob_reach_low: P(total >= low_oz).
+        prob_within: P(low_oz <= total <= high_oz).
+        prob_above_high: P(total > high_oz); with ``prob_within`` and the chance of falling
+            short of ``low_oz`` (1 - ``prob_reach_low``) it sums to 1.
+    """
+
+    low_oz: float
+    high_oz: float
+    prob_reach_low: float
+    prob_within: float
+    prob_above_high: float
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The advised range of a year's total and the odds that go with it.
+
+    Attributes:
+        coverage: the central probability asked for, in (0, 1).
+        low_oz, high_oz: the central ``coverage`` interval of the totals, whole oz.
+        prob_reach_low: P(total >= low_oz), about (1 + coverage) / 2.
+        p50_oz: the median total, whole oz.
+        n_paths: how many simulated totals the figures are shares of.
+        proposed: the odds of the range the user proposed, or None.
+    """
+
+    coverage: float
+    low_oz: int
+    high_oz: int
+    prob_reach_low: float
+    p50_oz: int
+    n_paths: int
+    proposed: RangeOdds | None = None
+
+
+def whole_oz(x: float) -> int:
+    """``x`` oz as the whole ounces orecast prints for it (``forecast.numbers.oz``: to 0.1 oz,
+    then half up), as an int."""
+    # Parsed back from the printed figure, so the JSON can never disagree with the sentence.
+    return int(oz(x).replace(",", ""))
+
+
+def coverage_label(coverage: float) -> str:
+    """``0.8`` -> ``"80%"``, ``0.333`` -> ``"33.3%"``: the coverage as people read it."""
+    return f"{round(coverage * 100, 6):g}%"
+
+
+def check_coverage(coverage: float) -> float:
+    """``coverage`` as a float strictly between 0 and 1.
+
+    Raises:
+        UsageError: 0, 1, outside (0, 1), NaN or not a number (option ``coverage``).
+    """
+    try:
+        c = float(coverage)
+    except (TypeError, ValueError):
+        c = math.nan
+    if not 0.0 < c < 1.0:
+        raise UsageError(f"expected a central probability strictly between 0 and 1 (e.g. "
+                         f"0.8 for 80%), got {coverage!r}", option="coverage")
+    return c
+
+
+def range_odds(annual_paths: np.ndarray, low_oz: float, high_oz: float) -> RangeOdds:
+    """The odds of the range ``low_oz``-``high_oz`` (oz) among the simulated annual totals.
+
+    Args:
+        annual_paths: simulated annual totals, shape (n_paths,), oz.
+        low_oz, high_oz: the range, oz, finite, low <= high.
+    Returns:
+        RangeOdds: shares of paths at or above low, within (ends included), above high.
+    """
+    paths = np.asarray(annual_paths, dtype=float).ravel()
+    n = paths.size
+    # Each share is one count divided by n_paths, so the JSON reads 0.04475, not the
+    # 0.04475000000000007 that 1 - below - above leaves.
+    n_reach = int(np.count_nonzero(paths >= low_oz))
+    n_above = int(np.count_nonzero(paths > high_oz))
+    return RangeOdds(low_oz=float(low_oz), high_oz=float(high_oz), prob_reach_low=n_reach / n,
+                     prob_within=(n_reach - n_above) / n, prob_above_high=n_above / n)
+
+
+def advise(annual_paths: np.ndarray, coverage: float = DEFAULT_COVERAGE,
+           proposed: tuple[float, float] | None = None) -> Advice:
+    """The central range of the year's total at ``coverage`` and its odds, from the paths.
+
+    The range is the (1-c)/2 and (1+c)/2 quantiles of the simulated totals (an equal-tailed
+    central interval, Hyndman & Athanasopoulos FPP3 5.5), rounded to whole oz.
+
+    Args:
+        annual_paths: simulated annual totals, shape (n_paths,), oz, finite.
+        coverage: central probability of the range, in (0, 1).
+        proposed: a range (low_oz, high_oz) to give the odds of, or None.
+    Returns:
+        Advice (oz and probabilities).
+    Raises:
+        UsageError: coverage outside (0, 1) (option ``coverage``), a proposed range that is
+            not finite with low <= high (option ``range``), or no finite paths.
+    """
+    c = check_coverage(coverage)
+    paths = np.asarray(annual_paths, dtype=float).ravel()
+    if paths.size == 0 or not np.all(np.isfinite(paths)):
+        raise UsageError(f"expected a non-empty array of finite annual totals (oz), got "
+                         f"{paths.size} values, {int(np.sum(~np.isfinite(paths)))} not finite")
+    if proposed is not None:
+        lo, hi = (float(v) for v in proposed)
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+            raise UsageError(f"expected finite LOW <= HIGH in oz, got {lo:g}:{hi:g}",
+                             option="range")
+    q_low, q_mid, q_high = quantiles(paths, ((1 - c) / 2, 0.5, (1 + c) / 2))
+    low, high = whole_oz(q_low), whole_oz(q_high)
+    return Advice(coverage=c, low_oz=low, high_oz=high,
+                  prob_reach_low=range_odds(paths, low, high).prob_reach_low,
+                  p50_oz=whole_oz(q_mid), n_paths=int(paths.size),
+                  proposed=None if proposed is None else range_odds(paths, *proposed))
+
+
+def advice_record(advice: Advice, *, year: int, as_of: pd.Period, seed: int,
+                  model: Mapping[str, Any], data_sha256: str,
+                  orecast_version: str) -> dict[str, Any]:
+    """The ``guidance.json`` record, keys in publication order (no timestamp: same inputs,
+    same bytes).
+
+    Args:
+        advice: the advice (oz, probabilities).
+        year: the target year; as_of: the last known month.
+        seed: the simulation's seed.
+        model: ``uri, name, version, run_id, spec`` of the model used.
+        data_sha256: ``models.data.digest.data_sha256`` of the figures forecast from.
+        orecast_version: the package version.
+    Returns:
+        dict: ``year, as_of, coverage, range {low_oz, high_oz}, prob_reach_low, proposed
+        ({low_oz, high_oz, prob_reach_low, prob_within, prob_above_high} or null), p50,
+        n_paths, seed, model, data_sha256, orecast_version``.
+    """
+    p = advice.proposed
+    return {
+        "year": int(year),
+        "as_of": str(as_of),
+        "coverage": advice.coverage,
+        "range": {"low_oz": advice.low_oz, "high_oz": advice.high_oz},
+        "prob_reach_low": advice.prob_reach_low,
+        "proposed": None if p is None else {
+            "low_oz": p.low_oz, "high_oz": p.high_oz, "prob_reach_low": p.prob_reach_low,
+            "prob_within": p.prob_within, "prob_above_high": p.prob_above_high},
+        "p50": advice.p50_oz,
+        "n_paths": advice.n_paths,
+        "seed": int(seed),
+        "model": {k: model.get(k) for k in ("uri", "name", "version", "run_id", "spec")},
+        "data_sha256": data_sha256,
+        "orecast_version": orecast_version,
+    }
+
+
+def advice_sentence(advice: Advice, year: int, as_of: pd.Period) -> str:
+    """One sentence for people, e.g. "For 2018 (as of December 2017) an 80% range is
+    84,000-97,000 oz; the chance of reaching 84,000 oz is 90%; for the proposed
+    78,000-82,000 oz it is 97%." (the last clause only with a proposed range)."""
+    label = coverage_label(advice.coverage)
+    whole = label.split(".")[0].rstrip("%")
+    # "an 80%", "an 11%", "an 18%", "a 90%": the article follows the spoken number.
+    article = "an" if whole.startswith("8") or whole in ("11", "18") else "a"
+    text = (f"For {year} (as of {as_of.strftime('%B %Y')}) {article} {label} range is "
+            f"{oz(advice.low_oz)}-{oz(advice.high_oz)} oz; the chance of reaching "
+            f"{oz(advice.low_oz)} oz is {pct(advice.prob_reach_low)}")
+    if advice.proposed is not None:
+        p = advice.proposed
+        text += (f"; for the proposed {oz(p.low_oz)}-{oz(p.high_oz)} oz it is "
+                 f"{pct(p.prob_reach_low)}")
+    return text + "."
+
+
+def advice_chart(annual_paths: np.ndarray, advice: Advice, year: int,
+                 as_of: pd.Period) -> Figure:
+    """Histogram of the simulated annual totals (oz) with the advised range shaded, the
+    proposed range outlined and the median marked.
+
+    The x range runs from the 1st to the 99th percentile of the totals, widened to show both
+    ranges, so one extreme path does not squeeze the picture (as ``forecast.charts``).
+
+    Args:
+        annual_paths: simulated annual totals, shape (n_paths,), oz.
+        advice: the advice drawn.
+        year, as_of: the target year and the last known month, for the labels.
+    """
+    paths = np.asarray(annual_paths, dtype=float).ravel()
+    lo, hi = (float(v) for v in quantiles(paths, (0.01, 0.99)))
+    lo, hi = min(lo, advice.low_oz), max(hi, advice.high_oz)
+    p = advice.proposed
+    if p is not None:
+        lo, hi = min(lo, p.low_oz), max(hi, p.high_oz)
+    pad = 0.03 * max(hi - lo, 1.0)
+    fig = Figure(figsize=(7.5, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.hist(paths, bins=60, range=(lo - pad, hi + pad), color="tab:orange", alpha=0.8,
+            label="simulated annual totals")
+    label = coverage_label(advice.coverage)
+    ax.axvspan(advice.low_oz, advice.high_oz, color="tab:blue", alpha=0.25,
+               label=f"{label} range {oz(advice.low_oz)}-{oz(advice.high_oz)} oz")
+    ax.axvline(advice.p50_oz, color="black", lw=1.2, label=f"median {oz(advice.p50_oz)} oz")
+    title = (f"{label} range {oz(advice.low_oz)}-{oz(advice.high_oz)} oz: "
+             f"P(>= {oz(advice.low_oz)}) = {pct(advice.prob_reach_low)}")
+    if p is not None:
+        # Outlined, not filled, so it stays readable where it overlaps the advised range.
+        ax.axvspan(p.low_oz, p.high_oz, fill=False, edgecolor="tab:red", lw=2, ls="--",
+                   label=f"proposed {oz(p.low_oz)}-{oz(p.high_oz)} oz")
+        title += (f"\nproposed {oz(p.low_oz)}-{oz(p.high_oz)} oz: "
+                  f"P(>= {oz(p.low_oz)}) = {pct(p.prob_reach_low)}, "
+                  f"P(within) = {pct(p.prob_within)}, "
+                  f"P(above) = {pct(p.prob_above_high)}")
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.set_xlabel(f"{year} total (oz), as of {as_of.strftime('%b %Y')}")
+    ax.set_ylabel("simulated paths")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_advice(out_dir: Path, record: Mapping[str, Any], chart: Figure) -> Path:
+    """Write ``guidance.json`` (strict JSON) and ``guidance.png`` into ``out_dir`` as one
+    folder, atomically (``forecast.files.write_dir_atomically``).
+
+    Raises:
+        UsageError: ``out_dir`` is a file or holds other files.
+        OutputWriteError: the folder cannot be written; what was there is intact.
+    """
+
+    def write(tmp: Path) -> None:
+        write_json(dict(record), tmp / GUIDANCE_JSON)
+        save_png(chart, tmp / GUIDANCE_PNG)
+
+    return write_dir_atomically(out_dir, write)
