@@ -15,6 +15,7 @@ import typer
 
 from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS
 from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
+from forecast.publish.alerts import ALERT_EXIT_CODE, DEFAULT_ALERT_BELOW
 from models.core.errors import UsageError
 
 
@@ -60,6 +61,12 @@ def publish_command(
                                           f"(default {DEFAULT_EXPERIMENT}; under mlflow run, "
                                           f"the project run's experiment unless it is "
                                           f"Default)."),
+    alert_below: float = typer.Option(DEFAULT_ALERT_BELOW, "--alert-below", min=0.0, max=1.0,
+                                      help="Alert when the chance of reaching the guidance "
+                                      "low end is under this."),
+    fail_on_alert: bool = typer.Option(False, "--fail-on-alert", help=f"Exit "
+                                       f"{ALERT_EXIT_CODE} after publishing when an alert "
+                                       f"fired (annual.json alerts)."),
     today: str | None = typer.Option(None, "--today", hidden=True,
                                      help="Date staleness is measured against (YYYY-MM-DD)."),
 ) -> None:
@@ -72,13 +79,15 @@ def publish_command(
     3 model or tracking store unavailable; nothing written
     74 writing failed; the previous publication is intact
     75 another publish is running in ROOT; retry
+    10 published (or unchanged), and an alert fired (with --fail-on-alert)
     """
     req = PublishRequest(out=out, data=data if data is not None and str(data) not in ("", ".")
                          else None, guidance=guidance, periods=periods, model_uri=model,
                          as_of=as_of or None,
                          force=force, dry_run=dry_run, max_staleness_days=max_staleness_days,
                          today=_today(today), n_paths=n_paths, seed=seed,
-                         tracking_uri=tracking_uri or None, experiment=experiment)
+                         tracking_uri=tracking_uri or None, experiment=experiment,
+                         alert_below=alert_below)
     result = publish(req)
     typer.echo(result.sentence)
     if result.status == "unchanged":
@@ -94,3 +103,8 @@ def publish_command(
         typer.echo(f"published: {result.path} (run {result.run_id})")
         if result.superseded is not None:
             typer.echo(f"superseded: previous publication kept as {result.superseded}")
+    alerts = result.annual.get("alerts") or []
+    for alert in alerts:
+        typer.echo(f"alert: {alert['message']}")
+    if fail_on_alert and alerts and result.status != "dry-run":
+        raise typer.Exit(code=ALERT_EXIT_CODE)

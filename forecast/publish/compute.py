@@ -4,8 +4,10 @@ model, the forecast, the idempotency key and the backtest accuracy to quote."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from forecast.publish.alerts import DEFAULT_ALERT_BELOW, publication_alerts
 from forecast.publish.joblog import JobLog
 from forecast.publish.model_source import (
     LoadedModel,
@@ -79,6 +81,8 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
             params.update(guidance_low=guidance[0], guidance_high=guidance[1])
         yf, annual = year_forecast(loaded.spec, history, inputs.periods, params)
         f.update(p50=annual["p50"], p10=annual["p10"], p90=annual["p90"])
+    annual["alerts"] = publication_alerts(annual, yf, Path(req.out).absolute(),
+                                          req.alert_below)
     backtest = backtest_accuracy(ref, ref.tags.get("candidate") or loaded.spec.name,
                                  yf.months_actual)
     if backtest is not None and ref.tags.get("data_sha256") != digest:
@@ -89,6 +93,9 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
            "year": year, "guidance_low": None if guidance is None else guidance[0],
            "guidance_high": None if guidance is None else guidance[1], "seed": req.seed,
            "n_paths": req.n_paths}
+    if req.alert_below != DEFAULT_ALERT_BELOW:
+        # only when set: the keys of publications made before the option existed still match
+        key["alert_below"] = req.alert_below
     return Computed(as_of=as_of, year=year, guidance=guidance, yf=yf, annual=annual, key=key,
                      key_sha256=key_digest(key), ref=ref, loaded=loaded,
                      data_label=inputs.label, data_sha256=digest, backtest=backtest,

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from forecast.publish.alerts import DEFAULT_ALERT_BELOW
 from models.core.errors import DataValidationError, OutputWriteError, UsageError
 
 DEFAULT_MODEL_URI = "models:/orecast@champion"
@@ -44,6 +45,8 @@ class PublishRequest:
         today: the date staleness is measured against (None = today, or ``ORECAST_TODAY``).
         n_paths, seed: simulation size and seed (part of the idempotency key).
         tracking_uri: MLflow tracking URI (None = ``MLFLOW_TRACKING_URI`` or the default).
+        alert_below: an alert fires when P(reaching the guidance low end) is under this
+            (``forecast.publish.alerts``).
         experiment: MLflow experiment of the publication runs (None = orecast-publish, or
             the `mlflow run` project run's own experiment unless it is "Default").
     """
@@ -62,6 +65,7 @@ class PublishRequest:
     seed: int = 0
     tracking_uri: str | None = None
     experiment: str | None = None
+    alert_below: float = DEFAULT_ALERT_BELOW
 
 
 @dataclass

@@ -1,0 +1,110 @@
+"""A publication's alerts, for whoever reads ``annual.json`` and for the scheduler.
+
+Two conditions, each computed from the publication's own forecast and the publications
+already on disk (no server): the chance of reaching the guidance low end is under a
+threshold; the month just published fell outside the 80% interval (p10-p90) the previous
+publication of the same year gave it. ``orecast publish --fail-on-alert`` exits
+``ALERT_EXIT_CODE`` after publishing when any fires.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecast.numbers import oz, pct
+from models.core.summary import monthly_frame
+
+log = logging.getLogger(__name__)
+
+#: exit code of ``orecast publish --fail-on-alert`` when an alert fired (after publishing)
+ALERT_EXIT_CODE = 10
+#: default threshold of P(reaching the guidance low end) below which an alert fires
+DEFAULT_ALERT_BELOW = 0.5
+#: a publication folder's name: its as-of month
+_AS_OF_NAME = re.compile(r"^\d{4}-\d{2}$")
+
+
+def guidance_alert(annual: dict[str, Any], below: float) -> dict[str, Any] | None:
+    """The alert when P(year total >= guidance low end) < ``below``; None otherwise or
+    without guidance.
+
+    Args:
+        annual: the ``annual.json`` record (``prob_below_low``, ``guidance_low`` in oz).
+        below: threshold probability in [0, 1].
+    """
+    if annual.get("prob_below_low") is None or annual.get("guidance_low") is None:
+        return None
+    reach = round(1.0 - float(annual["prob_below_low"]), 12)  # no 0.0224999...96 in JSON
+    if reach >= below:
+        return None
+    return {"kind": "guidance_low_at_risk", "prob_reach_low": reach, "threshold": below,
+            "guidance_low_oz": float(annual["guidance_low"]),
+            "message": f"the chance of reaching the guidance low end of "
+                       f"{oz(annual['guidance_low'])} oz is {pct(reach)}, under "
+                       f"{pct(below)}"}
+
+
+def previous_publication(root: Path, year: int, as_of: pd.Period) -> Path | None:
+    """The latest complete publication of ``year`` under ``root`` made at an as-of before
+    ``as_of`` (a folder ``ROOT/<year>/<YYYY-MM>`` with its manifest), or None."""
+    folder = root / str(year)
+    if not folder.is_dir():
+        return None
+    earlier = [p for p in folder.iterdir()
+               if _AS_OF_NAME.match(p.name) and p.name < str(as_of)
+               and (p / "manifest.json").is_file() and (p / "monthly.csv").is_file()]
+    return max(earlier, key=lambda p: p.name) if earlier else None
+
+
+def month_alert(yf: Any, root: Path) -> dict[str, Any] | None:
+    """The alert when the as-of month's own figure (oz) lies outside the p10-p90 the previous
+    publication of the year forecast for it; None when there is no such publication, the
+    month has no figure of its own, or it was inside.
+
+    Args:
+        yf: the publication's ``YearForecast``.
+        root: the publication root (``ROOT``).
+    """
+    month = str(yf.as_of)
+    mine = monthly_frame(yf)
+    actual = mine.loc[(mine["month"] == month) & (mine["kind"] == "actual"), "mean"]
+    previous = previous_publication(root, yf.year, yf.as_of)
+    if actual.empty or previous is None:
+        return None
+    before = pd.read_csv(previous / "monthly.csv", dtype={"month": str})
+    row = before.loc[(before["month"] == month) & (before["kind"] == "forecast")]
+    if row.empty:
+        return None
+    value, p10, p90 = float(actual.iloc[0]), float(row["p10"].iloc[0]), float(row["p90"].iloc[0])
+    if p10 <= value <= p90:
+        return None
+    side = "below" if value < p10 else "above"
+    return {"kind": "month_outside_previous_80", "month": month, "actual_oz": value,
+            "previous_as_of": previous.name, "previous_p10": p10, "previous_p90": p90,
+            "message": f"{month} came in at {oz(value)} oz, {side} the 80% interval "
+                       f"{oz(p10)}-{oz(p90)} oz published as of {previous.name}"}
+
+
+def publication_alerts(annual: dict[str, Any], yf: Any, root: Path,
+                       below: float = DEFAULT_ALERT_BELOW) -> list[dict[str, Any]]:
+    """Every alert of a publication, in a fixed order (guidance, then the month), each
+    logged as a warning.
+
+    Args:
+        annual: the ``annual.json`` record (oz, probabilities).
+        yf: the publication's ``YearForecast``.
+        root: the publication root, where earlier publications of the year are read.
+        below: threshold of P(reaching the guidance low end).
+    Returns:
+        list of dicts with ``kind``, ``message`` and the figures behind it (oz,
+        probabilities); empty when nothing fired.
+    """
+    alerts = [a for a in (guidance_alert(annual, below), month_alert(yf, root)) if a]
+    for alert in alerts:
+        log.warning("alert %s: %s", alert["kind"], alert["message"])
+    return alerts
