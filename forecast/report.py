@@ -34,6 +34,8 @@ tr.actual td{color:#555}img{max-width:100%;height:auto;display:block;margin:1em 
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em;font-size:.92em}
 dt{color:#666}dd{margin:0;font-family:monospace}
 p.note{color:#666;font-size:.9em}
+div.alerts{background:#fdecea;border-left:4px solid #c0392b;padding:.5em 1em}
+div.alerts ul{margin:.3em 0}
 """
 
 

@@ -37,7 +37,8 @@ def test_guidance_out_of_reach_fires_and_fail_on_alert_exits_10_after_publishing
     assert _publish(store, root, "--as-of", "2017-06", "--fail-on-alert") == ALERT_EXIT_CODE
     [alert] = _alerts(root / "2017" / "2017-06")
     assert alert["kind"] == "guidance_low_at_risk" and alert["prob_reach_low"] < 0.5
-    assert (root / "latest" / "report.html").is_file()  # published before exiting 10
+    report = (root / "latest" / "report.html").read_text()  # published before exiting 10
+    assert "Alerts" in report and alert["message"] in report
     # the same publication again: unchanged, the alert still stands
     assert _publish(store, root, "--as-of", "2017-06", "--fail-on-alert") == ALERT_EXIT_CODE
     # without --fail-on-alert the job succeeds and annual.json still carries the alert
