@@ -8,8 +8,10 @@ metadata, so the same forecast gives the same bytes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
@@ -135,7 +137,39 @@ def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None
     return fig
 
 
-def save_png(fig: Figure, path: Path) -> Path:
-    """Save ``fig`` as PNG without metadata that changes between runs."""
+def save_png(fig: Figure, path: Path | BinaryIO) -> Path | BinaryIO:
+    """Save ``fig`` as PNG (to a file or a binary buffer) without metadata that changes
+    between runs."""
     fig.savefig(path, format="png", metadata=_PNG_METADATA)
     return path
+
+
+def track_record_chart(track: pd.DataFrame) -> Figure:
+    """The annual P50 and 80% band of every publication by its as-of month, one colour per
+    target year, with the guidance in force at each as-of (dashed) and the year's actual
+    (dotted) once known; ``track`` is ``forecast.publish.track_record.track_record``'s
+    frame (oz)."""
+    fig = _figure((9, 3.6))
+    ax = fig.subplots()
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:red"]
+    for i, (year, rows) in enumerate(track.groupby("year", sort=True)):
+        c = colors[i % len(colors)]
+        x = [pd.Period(a, freq="M").to_timestamp() for a in rows["as_of"]]
+        ax.fill_between(x, rows["p10"], rows["p90"], color=c, alpha=0.15, lw=0)
+        ax.vlines(x, rows["p10"], rows["p90"], color=c, lw=2, alpha=0.5)
+        ax.plot(x, rows["p50"], marker="o", ms=3, color=c, label=f"{year}: median, 80% band")
+        if rows["guidance_low"].notna().any():
+            ax.plot(x, rows["guidance_low"], ls="--", lw=1, color=c, drawstyle="steps-post")
+            ax.plot(x, rows["guidance_high"], ls="--", lw=1, color=c, drawstyle="steps-post",
+                    label=f"{year}: guidance in force")
+        if rows["actual"].notna().any():
+            actual = float(rows["actual"].dropna().iloc[0])
+            ax.hlines(actual, x[0], x[-1], ls=":", lw=1.5, color=c,
+                      label=f"{year}: actual {oz(actual)}")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_ylabel("annual total (oz)")
+    ax.set_xlabel("as-of month of the publication")
+    ax.set_title("Published forecasts of each year's total, by as-of month", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -54,6 +54,9 @@ class ReportInputs:
             ``forecast.publish.backtest_accuracy``), or None.
         data_label: where the history came from.
         n_paths, seed: simulation size and seed.
+        track: the track record (``forecast.publish.track_record``), or None.
+        track_sentence: its one sentence, or None before any complete year.
+        track_png: PNG bytes of its chart, or None.
     """
 
     annual: dict[str, Any]
@@ -66,6 +69,9 @@ class ReportInputs:
     data_label: str
     n_paths: int
     seed: int
+    track: pd.DataFrame | None = None
+    track_sentence: str | None = None
+    track_png: bytes | None = None
 
 
 def lead_sentence(annual: dict[str, Any]) -> str:
@@ -150,4 +156,6 @@ def render_report(r: ReportInputs) -> str:
         guidance_png=base64.b64encode(r.guidance_png).decode("ascii"),
         monthly=r.monthly, quarterly=r.quarterly, n_paths=r.n_paths, seed=r.seed,
         data_label=r.data_label,
-        backtest=Markup(_backtest_html(r.backtest, int(a["months_actual"]))))
+        backtest=Markup(_backtest_html(r.backtest, int(a["months_actual"]))),
+        track_sentence=r.track_sentence, n_track=0 if r.track is None else len(r.track),
+        track_png=None if r.track_png is None else base64.b64encode(r.track_png).decode("ascii"))

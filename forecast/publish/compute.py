@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from forecast.publish.alerts import DEFAULT_ALERT_BELOW, publication_alerts
 from forecast.publish.joblog import JobLog
 from forecast.publish.model_source import (
@@ -18,6 +20,7 @@ from forecast.publish.model_source import (
 )
 from forecast.publish.placing import key_digest
 from forecast.publish.request import PublishRequest, check_staleness, resolve_today
+from forecast.publish.track_record import track_record
 from models.core.calendar import target_year
 
 
@@ -38,6 +41,7 @@ class Computed:
     data_sha256: str
     backtest: dict[str, Any] | None
     sentence: str
+    track: pd.DataFrame
 
 
 def compute(req: PublishRequest, job: JobLog) -> Computed:
@@ -51,6 +55,7 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
     """
     from forecast.report import lead_sentence
     from models.core.calendar import month_from_text
+    from models.core.summary import monthly_frame
     from models.core.year import guidance_in_force
     from models.data.digest import data_sha256
     from models.data.inputs import last_reported_month, load_inputs
@@ -81,8 +86,9 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
             params.update(guidance_low=guidance[0], guidance_high=guidance[1])
         yf, annual = year_forecast(loaded.spec, history, inputs.periods, params)
         f.update(p50=annual["p50"], p10=annual["p10"], p90=annual["p90"])
-    annual["alerts"] = publication_alerts(annual, yf, Path(req.out).absolute(),
-                                          req.alert_below)
+    root = Path(req.out).absolute()
+    annual["alerts"] = publication_alerts(annual, yf, root, req.alert_below)
+    track = track_record(root, (annual, monthly_frame(yf)), history, inputs.periods)
     backtest = backtest_accuracy(ref, ref.tags.get("candidate") or loaded.spec.name,
                                  yf.months_actual)
     if backtest is not None and ref.tags.get("data_sha256") != digest:
@@ -99,4 +105,4 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
     return Computed(as_of=as_of, year=year, guidance=guidance, yf=yf, annual=annual, key=key,
                      key_sha256=key_digest(key), ref=ref, loaded=loaded,
                      data_label=inputs.label, data_sha256=digest, backtest=backtest,
-                     sentence=lead_sentence(annual))
+                     sentence=lead_sentence(annual), track=track)

@@ -28,7 +28,9 @@ from models.core.errors import PublishConflictError
 
 #: files of a publication, in the order they are written (the manifest last)
 FILES = ("monthly.csv", "quarterly.csv", "annual.json", "fan_chart.png", "guidance_chart.png",
-         "report.html", "manifest.json")
+         "track_record.csv", "report.html", "manifest.json")
+#: files a publication made before the track record existed holds (still complete)
+FILES_BEFORE_TRACK_RECORD = tuple(f for f in FILES if f != "track_record.csv")
 LOCK_NAME = ".publish.lock"
 LATEST = "latest"
 STAGING_PREFIX = ".staging-"
@@ -64,13 +66,15 @@ def sha256_file(path: Path) -> str:
 def read_manifest(folder: Path) -> dict[str, Any] | None:
     """``manifest.json`` of ``folder`` if the folder is a complete publication, else None.
 
-    Complete: the manifest parses, lists exactly ``FILES`` less itself, and every file's
+    Complete: the manifest parses, lists exactly ``FILES`` (or, made before the track
+    record, ``FILES_BEFORE_TRACK_RECORD``) less itself, and every file's
     sha256 matches.
     """
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         files = manifest["files"]
-        if sorted(files) != sorted(f for f in FILES if f != "manifest.json"):
+        if sorted(files) not in (sorted(f for f in fs if f != "manifest.json")
+                                 for fs in (FILES, FILES_BEFORE_TRACK_RECORD)):
             return None
         if any(sha256_file(folder / name) != digest for name, digest in files.items()):
             return None

@@ -14,8 +14,11 @@ from models.core.version import orecast_version
 
 def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
     """Write every file of the publication into ``stage``; the manifest last. Returns it."""
-    from forecast.charts import fan_chart, guidance_chart, save_png
+    from io import BytesIO
+
+    from forecast.charts import fan_chart, guidance_chart, save_png, track_record_chart
     from forecast.files import write_csv, write_json
+    from forecast.publish.track_record import track_sentence
     from forecast.report import ReportInputs, render_report
     from models.core.summary import monthly_frame, quarterly_frame
 
@@ -26,6 +29,7 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
         "annual.json": lambda p: write_json(c.annual, p),
         "fan_chart.png": lambda p: save_png(fan_chart(c.yf, c.guidance), p),
         "guidance_chart.png": lambda p: save_png(guidance_chart(c.yf, c.guidance), p),
+        "track_record.csv": lambda p: write_csv(c.track, p),
     }
     for name, write in writers.items():
         write(stage / name)
@@ -38,7 +42,9 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
         fan_png=(stage / "fan_chart.png").read_bytes(),
         guidance_png=(stage / "guidance_chart.png").read_bytes(),
         model=model_info, backtest=c.backtest, data_label=c.data_label,
-        n_paths=c.key["n_paths"], seed=c.key["seed"]))
+        n_paths=c.key["n_paths"], seed=c.key["seed"],
+        track=c.track, track_sentence=track_sentence(c.track),
+        track_png=save_png(track_record_chart(c.track), BytesIO()).getvalue()))
     (stage / "report.html").write_text(html, encoding="utf-8")
     _fault_point("staged:report.html")
     manifest = {
