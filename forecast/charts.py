@@ -173,3 +173,36 @@ def track_record_chart(track: pd.DataFrame) -> Figure:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def revision_waterfall(rev: dict) -> Figure:
+    """Waterfall from the previous publication's annual P50 to this one's (oz): one bar per
+    part of ``forecast.publish.revision.revision`` (new actuals, revisions, model version,
+    re-estimation), rising green, falling red."""
+    from forecast.publish.revision import PARTS
+
+    labels = ["previous\n(" + rev["previous_as_of"] + ")", "new actuals", "revised months",
+              "model version", "re-estimation", "now"]
+    steps = [rev[p] for p in PARTS]
+    fig = _figure((7.5, 3.4))
+    ax = fig.subplots()
+    level = rev["previous_p50"]
+    ax.bar(0, level, color="tab:gray")
+    for i, step in enumerate(steps, start=1):
+        ax.bar(i, step, bottom=level, color="tab:green" if step >= 0 else "tab:red")
+        ax.text(i, level + max(step, 0), f"{step:+,.0f}", ha="center", va="bottom", fontsize=8)
+        level += step
+    ax.bar(len(labels) - 1, rev["p50"], color="tab:blue")
+    lo = min(rev["previous_p50"], rev["p50"], *(rev["previous_p50"] + sum(steps[:k])
+                                                 for k in range(len(steps) + 1)))
+    hi = max(rev["previous_p50"], rev["p50"], *(rev["previous_p50"] + sum(steps[:k])
+                                                 for k in range(len(steps) + 1)))
+    pad = max(0.1 * (hi - lo), 0.01 * hi, 1.0)
+    ax.set_ylim(lo - 2 * pad, hi + 2 * pad)
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_ylabel("annual median (oz)")
+    ax.set_title(f"Why the forecast moved: {rev['change']:+,.0f} oz since "
+                 f"{rev['previous_as_of']}", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -57,6 +57,7 @@ class ReportInputs:
         track: the track record (``forecast.publish.track_record``), or None.
         track_sentence: its one sentence, or None before any complete year.
         track_png: PNG bytes of its chart, or None.
+        revision_png: PNG bytes of the waterfall of ``annual["revision"]``, or None.
     """
 
     annual: dict[str, Any]
@@ -72,6 +73,7 @@ class ReportInputs:
     track: pd.DataFrame | None = None
     track_sentence: str | None = None
     track_png: bytes | None = None
+    revision_png: bytes | None = None
 
 
 def lead_sentence(annual: dict[str, Any]) -> str:
@@ -158,4 +160,6 @@ def render_report(r: ReportInputs) -> str:
         data_label=r.data_label,
         backtest=Markup(_backtest_html(r.backtest, int(a["months_actual"]))),
         track_sentence=r.track_sentence, n_track=0 if r.track is None else len(r.track),
-        track_png=None if r.track_png is None else base64.b64encode(r.track_png).decode("ascii"))
+        track_png=None if r.track_png is None else base64.b64encode(r.track_png).decode("ascii"),
+        revision_png=(None if r.revision_png is None
+                      else base64.b64encode(r.revision_png).decode("ascii")))

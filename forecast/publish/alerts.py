@@ -10,7 +10,6 @@ publication of the same year gave it. ``orecast publish --fail-on-alert`` exits
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,6 @@ log = logging.getLogger(__name__)
 ALERT_EXIT_CODE = 10
 #: default threshold of P(reaching the guidance low end) below which an alert fires
 DEFAULT_ALERT_BELOW = 0.5
-#: a publication folder's name: its as-of month
-_AS_OF_NAME = re.compile(r"^\d{4}-\d{2}$")
 
 
 def guidance_alert(annual: dict[str, Any], below: float) -> dict[str, Any] | None:
@@ -49,31 +46,19 @@ def guidance_alert(annual: dict[str, Any], below: float) -> dict[str, Any] | Non
                        f"{pct(below)}"}
 
 
-def previous_publication(root: Path, year: int, as_of: pd.Period) -> Path | None:
-    """The latest complete publication of ``year`` under ``root`` made at an as-of before
-    ``as_of`` (a folder ``ROOT/<year>/<YYYY-MM>`` with its manifest), or None."""
-    folder = root / str(year)
-    if not folder.is_dir():
-        return None
-    earlier = [p for p in folder.iterdir()
-               if _AS_OF_NAME.match(p.name) and p.name < str(as_of)
-               and (p / "manifest.json").is_file() and (p / "monthly.csv").is_file()]
-    return max(earlier, key=lambda p: p.name) if earlier else None
-
-
-def month_alert(yf: Any, root: Path) -> dict[str, Any] | None:
+def month_alert(yf: Any, previous: Path | None) -> dict[str, Any] | None:
     """The alert when the as-of month's own figure (oz) lies outside the p10-p90 the previous
     publication of the year forecast for it; None when there is no such publication, the
     month has no figure of its own, or it was inside.
 
     Args:
         yf: the publication's ``YearForecast``.
-        root: the publication root (``ROOT``).
+        previous: the previous publication of the year
+            (``forecast.publish.track_record.previous_publication``), or None.
     """
     month = str(yf.as_of)
     mine = monthly_frame(yf)
     actual = mine.loc[(mine["month"] == month) & (mine["kind"] == "actual"), "mean"]
-    previous = previous_publication(root, yf.year, yf.as_of)
     if actual.empty or previous is None:
         return None
     before = pd.read_csv(previous / "monthly.csv", dtype={"month": str})
@@ -90,7 +75,7 @@ def month_alert(yf: Any, root: Path) -> dict[str, Any] | None:
                        f"{oz(p10)}-{oz(p90)} oz published as of {previous.name}"}
 
 
-def publication_alerts(annual: dict[str, Any], yf: Any, root: Path,
+def publication_alerts(annual: dict[str, Any], yf: Any, previous: Path | None,
                        below: float = DEFAULT_ALERT_BELOW) -> list[dict[str, Any]]:
     """Every alert of a publication, in a fixed order (guidance, then the month), each
     logged as a warning.
@@ -98,13 +83,13 @@ def publication_alerts(annual: dict[str, Any], yf: Any, root: Path,
     Args:
         annual: the ``annual.json`` record (oz, probabilities).
         yf: the publication's ``YearForecast``.
-        root: the publication root, where earlier publications of the year are read.
+        previous: the previous publication of the same year, or None.
         below: threshold of P(reaching the guidance low end).
     Returns:
         list of dicts with ``kind``, ``message`` and the figures behind it (oz,
         probabilities); empty when nothing fired.
     """
-    alerts = [a for a in (guidance_alert(annual, below), month_alert(yf, root)) if a]
+    alerts = [a for a in (guidance_alert(annual, below), month_alert(yf, previous)) if a]
     for alert in alerts:
         log.warning("alert %s: %s", alert["kind"], alert["message"])
     return alerts

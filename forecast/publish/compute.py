@@ -3,6 +3,7 @@ model, the forecast, the idempotency key and the backtest accuracy to quote."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,12 @@ from forecast.publish.model_source import (
 )
 from forecast.publish.placing import key_digest
 from forecast.publish.request import PublishRequest, check_staleness, resolve_today
-from forecast.publish.track_record import track_record
+from forecast.publish.revision import revision
+from forecast.publish.track_record import previous_publication, track_record
 from models.core.calendar import target_year
+from models.core.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,8 +92,25 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
         yf, annual = year_forecast(loaded.spec, history, inputs.periods, params)
         f.update(p50=annual["p50"], p10=annual["p10"], p90=annual["p90"])
     root = Path(req.out).absolute()
-    annual["alerts"] = publication_alerts(annual, yf, root, req.alert_below)
-    track = track_record(root, (annual, monthly_frame(yf)), history, inputs.periods)
+    monthly = monthly_frame(yf)
+    previous = previous_publication(root, year, as_of)
+
+    def previous_model_p50(uri: str) -> float | None:
+        # The previous publication's model on today's data, as-of, paths and seed.
+        from mlflow.exceptions import MlflowException
+
+        try:
+            spec = load_model(resolve_model(uri)).spec
+        except (MlflowException, OSError, ModelUnavailableError) as exc:
+            log.warning("revision: the previous model %s cannot be loaded (%s): its part is "
+                        "left in re_estimation", uri, exc)
+            return None
+        return float(year_forecast(spec, history, inputs.periods, params)[1]["p50"])
+
+    annual["revision"] = revision(previous, annual, monthly, ref.version or loaded.spec.label,
+                                  previous_model_p50)
+    annual["alerts"] = publication_alerts(annual, yf, previous, req.alert_below)
+    track = track_record(root, (annual, monthly), history, inputs.periods)
     backtest = backtest_accuracy(ref, ref.tags.get("candidate") or loaded.spec.name,
                                  yf.months_actual)
     if backtest is not None and ref.tags.get("data_sha256") != digest:

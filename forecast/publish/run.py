@@ -18,6 +18,7 @@ def start_run(c: Computed, stage: Path, target: Path, experiment: str | None) ->
     import mlflow
 
     from forecast.publish.request import DEFAULT_EXPERIMENT
+    from forecast.publish.revision import PARTS
     from forecast.publish.track_record import track_metrics
     from training.run_logging import log_params_once
     from training.tracking import link_project_run, place_run
@@ -46,6 +47,9 @@ def start_run(c: Computed, stage: Path, target: Path, experiment: str | None) ->
                if c.annual[k] is not None}
     mlflow.log_metrics(metrics)
     mlflow.log_metrics(track_metrics(c.track))
+    if c.annual.get("revision"):
+        mlflow.log_metrics({f"revision_{k}": float(c.annual["revision"][k])
+                            for k in ("change", *PARTS)})
     if c.loaded.model_id:
         mlflow.set_tag("orecast.model_id", c.loaded.model_id)
     mlflow.log_artifacts(str(stage))

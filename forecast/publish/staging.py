@@ -16,7 +16,13 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
     """Write every file of the publication into ``stage``; the manifest last. Returns it."""
     from io import BytesIO
 
-    from forecast.charts import fan_chart, guidance_chart, save_png, track_record_chart
+    from forecast.charts import (
+        fan_chart,
+        guidance_chart,
+        revision_waterfall,
+        save_png,
+        track_record_chart,
+    )
     from forecast.files import write_csv, write_json
     from forecast.publish.track_record import track_sentence
     from forecast.report import ReportInputs, render_report
@@ -44,7 +50,9 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
         model=model_info, backtest=c.backtest, data_label=c.data_label,
         n_paths=c.key["n_paths"], seed=c.key["seed"],
         track=c.track, track_sentence=track_sentence(c.track),
-        track_png=save_png(track_record_chart(c.track), BytesIO()).getvalue()))
+        track_png=save_png(track_record_chart(c.track), BytesIO()).getvalue(),
+        revision_png=None if not c.annual.get("revision") else save_png(
+            revision_waterfall(c.annual["revision"]), BytesIO()).getvalue()))
     (stage / "report.html").write_text(html, encoding="utf-8")
     _fault_point("staged:report.html")
     manifest = {

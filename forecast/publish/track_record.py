@@ -70,6 +70,13 @@ def earlier_publications(root: Path, before: pd.Period) -> list[Path]:
     return sorted(found, key=lambda p: (p.name, p.parent.name))
 
 
+def previous_publication(root: Path, year: int, as_of: pd.Period) -> Path | None:
+    """The latest complete publication of target ``year`` under ``root`` made at an as-of
+    before ``as_of``, or None."""
+    same_year = [p for p in earlier_publications(root, as_of) if p.parent.name == str(year)]
+    return same_year[-1] if same_year else None
+
+
 def track_record(root: Path, current: tuple[dict[str, Any], pd.DataFrame],
                  history: pd.DataFrame, periods: pd.DataFrame | None) -> pd.DataFrame:
     """Score every publication under ``root`` before the current one, and the current one.

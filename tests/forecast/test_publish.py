@@ -101,7 +101,7 @@ def test_publish_writes_a_complete_folder_and_points_latest_at_it(req, store):
     assert not os.path.isabs(os.readlink(latest))
 
     annual = json.loads((folder / "annual.json").read_text())
-    assert list(annual) == [*ANNUAL_KEYS, "alerts"]  # alerts: the publication's own
+    assert list(annual) == [*ANNUAL_KEYS, "revision", "alerts"]  # the publication's own
     assert annual["as_of"] == "2017-06" and annual["months_actual"] == 6
     assert annual["ytd_oz"] == pytest.approx(35310.0)
     assert (annual["guidance_low"], annual["guidance_high"]) == (88000.0, 92000.0)
