@@ -3,7 +3,9 @@
 Errors of the OrecastError family become one line on stderr and the exit code
 ``EXIT_CODES`` gives their class (2 bad input, 3 model or tracking unavailable, 74 an output
 that cannot be written, 75 another publish holds the lock); anything else is a bug and
-keeps its traceback (exit 1).
+keeps its traceback (exit 1). Two outcomes that are not errors have codes of their own,
+set by their command after everything is written: 4 (bulk: some series fell back) and 10
+(publish --fail-on-alert: an alert fired).
 """
 
 from __future__ import annotations
