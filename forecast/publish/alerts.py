@@ -77,8 +77,7 @@ def month_alert(yf: Any, previous: Path | None) -> dict[str, Any] | None:
 
 def publication_alerts(annual: dict[str, Any], yf: Any, previous: Path | None,
                        below: float = DEFAULT_ALERT_BELOW) -> list[dict[str, Any]]:
-    """Every alert of a publication, in a fixed order (guidance, then the month), each
-    logged as a warning.
+    """Every alert of a publication, in a fixed order (guidance, then the month).
 
     Args:
         annual: the ``annual.json`` record (oz, probabilities).
@@ -89,7 +88,11 @@ def publication_alerts(annual: dict[str, Any], yf: Any, previous: Path | None,
         list of dicts with ``kind``, ``message`` and the figures behind it (oz,
         probabilities); empty when nothing fired.
     """
-    alerts = [a for a in (guidance_alert(annual, below), month_alert(yf, previous)) if a]
+    return [a for a in (guidance_alert(annual, below), month_alert(yf, previous)) if a]
+
+
+def log_alerts(alerts: list[dict[str, Any]]) -> None:
+    """One WARNING line per alert: called once the publication is in place (or found
+    unchanged), so a run that publishes nothing raises none."""
     for alert in alerts:
         log.warning("alert %s: %s", alert["kind"], alert["message"])
-    return alerts

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from forecast.files import os_reason
+from forecast.publish.alerts import log_alerts
 from forecast.publish.compute import Computed, compute
 from forecast.publish.joblog import JobLog
 from forecast.publish.placing import (
@@ -99,6 +100,7 @@ def publish(req: PublishRequest) -> PublishResult:
                     result.status = "unchanged"
                     job.event("done", status="unchanged", path=target,
                               ms=round((time.perf_counter() - t0) * 1000))
+                    log_alerts(c.annual["alerts"])
                     return result
                 _publish_locked(req, c, root, target, result, job, uri)
         except OSError as exc:
@@ -109,6 +111,7 @@ def publish(req: PublishRequest) -> PublishResult:
                                  f"place is complete; rerun the same command") from exc
     job.event("done", status="published", path=target, run_id=result.run_id,
               ms=round((time.perf_counter() - t0) * 1000))
+    log_alerts(c.annual["alerts"])
     return result
 
 
