@@ -19,11 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import StrMethodFormatter
 
-from forecast.charts import save_png
+from forecast.charts import finish_totals_histogram, save_png, totals_histogram
 from forecast.files import write_dir_atomically, write_json
 from forecast.numbers import oz, pct
 from models.core.errors import UsageError
@@ -218,8 +216,7 @@ def advice_chart(annual_paths: np.ndarray, advice: Advice, year: int,
     """Histogram of the simulated annual totals (oz) with the advised range shaded, the
     proposed range outlined and the median marked.
 
-    The x range runs from the 1st to the 99th percentile of the totals, widened to show both
-    ranges, so one extreme path does not squeeze the picture (as ``forecast.charts``).
+    The x range is ``forecast.charts.totals_histogram``'s, widened to show both ranges.
 
     Args:
         annual_paths: simulated annual totals, shape (n_paths,), oz.
@@ -227,17 +224,9 @@ def advice_chart(annual_paths: np.ndarray, advice: Advice, year: int,
         year, as_of: the target year and the last known month, for the labels.
     """
     paths = np.asarray(annual_paths, dtype=float).ravel()
-    lo, hi = (float(v) for v in quantiles(paths, (0.01, 0.99)))
-    lo, hi = min(lo, advice.low_oz), max(hi, advice.high_oz)
     p = advice.proposed
-    if p is not None:
-        lo, hi = min(lo, p.low_oz), max(hi, p.high_oz)
-    pad = 0.03 * max(hi - lo, 1.0)
-    fig = Figure(figsize=(7.5, 4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    ax.hist(paths, bins=60, range=(lo - pad, hi + pad), color="tab:orange", alpha=0.8,
-            label="simulated annual totals")
+    ranges = [(advice.low_oz, advice.high_oz)] + ([] if p is None else [(p.low_oz, p.high_oz)])
+    fig, ax = totals_histogram(paths, ranges, (7.5, 4))
     label = coverage_label(advice.coverage)
     ax.axvspan(advice.low_oz, advice.high_oz, color="tab:blue", alpha=0.25,
                label=f"{label} range {oz(advice.low_oz)}-{oz(advice.high_oz)} oz")
@@ -252,14 +241,8 @@ def advice_chart(annual_paths: np.ndarray, advice: Advice, year: int,
                   f"P(>= {oz(p.low_oz)}) = {pct(p.prob_reach_low)}, "
                   f"P(within) = {pct(p.prob_within)}, "
                   f"P(above) = {pct(p.prob_above_high)}")
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.set_xlabel(f"{year} total (oz), as of {as_of.strftime('%b %Y')}")
-    ax.set_ylabel("simulated paths")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig
+    return finish_totals_histogram(
+        fig, ax, f"{year} total (oz), as of {as_of.strftime('%b %Y')}", title)
 
 
 def write_advice(out_dir: Path, record: Mapping[str, Any], chart: Figure) -> Path:

@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
@@ -98,21 +99,40 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
     return fig
 
 
-def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None) -> Figure:
-    """Histogram of the simulated annual total (oz) with the guidance range and its odds.
-
-    The x range runs from the 1st to the 99th percentile of the totals (widened to show
-    the guidance range), so one extreme path does not squeeze the picture.
-    """
-    annual = yf.annual_paths
-    lo, hi = quantiles(annual, (0.01, 0.99))
-    if guidance is not None:
-        lo, hi = min(lo, guidance[0]), max(hi, guidance[1])
+def totals_histogram(paths: np.ndarray, ranges: list[tuple[float, float]],
+                     figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A histogram of simulated annual totals (oz, shape (n_paths,)) on an x range from the
+    1st to the 99th percentile widened to show each (low, high) of ``ranges``, so one
+    extreme path does not squeeze the picture. The caller draws its marks, then
+    ``finish_totals_histogram``."""
+    lo, hi = quantiles(paths, (0.01, 0.99))
+    for low, high in ranges:
+        lo, hi = min(lo, low), max(hi, high)
     pad = 0.03 * max(hi - lo, 1.0)
-    fig = _figure(figsize=(7, 4))
+    fig = _figure(figsize)
     ax = fig.subplots()
-    ax.hist(annual, bins=60, range=(lo - pad, hi + pad), color="tab:orange", alpha=0.8,
+    ax.hist(paths, bins=60, range=(lo - pad, hi + pad), color="tab:orange", alpha=0.8,
             label="simulated annual totals")
+    ax.set_xlim(lo - pad, hi + pad)
+    return fig, ax
+
+
+def finish_totals_histogram(fig: Figure, ax: Axes, xlabel: str, title: str) -> Figure:
+    """Thousands separators, the legend outside the data, labels and title (9 pt)."""
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("simulated paths")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None) -> Figure:
+    """Histogram of the simulated annual total (oz) with the guidance range and its odds
+    (x range: see ``totals_histogram``)."""
+    annual = yf.annual_paths
+    fig, ax = totals_histogram(annual, [] if guidance is None else [guidance], (7, 4))
     p10, p50, p90 = quantiles(annual, (0.10, 0.50, 0.90))
     ax.axvline(p50, color="black", ls="-", lw=1.2, label=f"median {oz(p50)} oz")
     ax.axvline(p10, color="black", ls=":", lw=1,
@@ -127,14 +147,7 @@ def guidance_chart(yf: YearForecast, guidance: tuple[float, float] | None = None
         text += (f"\nP(below {oz(low)}) = {pct(odds['prob_below_low'])}, "
                  f"P(within) = {pct(odds['prob_within'])}, "
                  f"P(above {oz(high)}) = {pct(odds['prob_above_high'])}")
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.set_xlabel(f"{yf.year} total (oz)")
-    ax.set_ylabel("simulated paths")
-    ax.set_title(text, fontsize=9)
-    fig.tight_layout()
-    return fig
+    return finish_totals_histogram(fig, ax, f"{yf.year} total (oz)", text)
 
 
 def save_png(fig: Figure, path: Path | BinaryIO) -> Path | BinaryIO:
