@@ -26,7 +26,15 @@ from forecast.advice import (
     advise,
     check_coverage,
 )
-from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS, parse_guidance_range
+from forecast.cli.options import (
+    MAX_PATHS,
+    MAX_SEED,
+    MIN_PATHS,
+    DataFile,
+    ModelUri,
+    PeriodsFile,
+    parse_guidance_range,
+)
 from forecast.publish import DEFAULT_MODEL_URI
 from forecast.publish.model_source import LoadedModel, ModelRef
 from models.core.calendar import MAX_YEAR, MIN_YEAR, month_from_text
@@ -96,15 +104,9 @@ def guidance_command(
                                    "probability of the advised range, between 0 and 1."),
     proposed: str | None = typer.Option(None, "--range", help="A proposed range LOW:HIGH "
                                         "in oz (e.g. 78000:82000) to give the odds of."),
-    data: Path | None = typer.Option(None, "--data", help="Production history (CSV or "
-                                     "Parquet); default: the embedded Dynacor dataset."),
-    periods: Path | None = typer.Option(None, "--periods", help="Period totals file "
-                                        "(quarters, halves, year-to-date, years); default: "
-                                        "the embedded dataset's with the embedded data."),
-    model: str = typer.Option(DEFAULT_MODEL_URI, "--model", show_default=False,
-                              help="Registered model URI, models:/NAME@ALIAS or "
-                              "models:/NAME/VERSION (default: the champion alias of the "
-                              "model orecast)."),
+    data: DataFile = None,
+    periods: PeriodsFile = None,
+    model: ModelUri = DEFAULT_MODEL_URI,
     n_paths: int = typer.Option(4000, "--n-paths", min=MIN_PATHS, max=MAX_PATHS,
                                 help="Simulated paths."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed."),

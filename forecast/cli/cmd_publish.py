@@ -13,7 +13,14 @@ from pathlib import Path
 
 import typer
 
-from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS
+from forecast.cli.options import (
+    MAX_PATHS,
+    MAX_SEED,
+    MIN_PATHS,
+    DataFile,
+    ModelUri,
+    PeriodsFile,
+)
 from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
 from forecast.publish.alerts import ALERT_EXIT_CODE, DEFAULT_ALERT_BELOW
 from models.core.errors import UsageError
@@ -31,17 +38,11 @@ def _today(text: str | None) -> date | None:
 def publish_command(
     out: Path = typer.Option(..., "--out", help="ROOT folder: writes ROOT/<year>/<as_of>/ and "
                              "the ROOT/latest link."),
-    data: Path | None = typer.Option(None, "--data", help="Production history (CSV or "
-                                     "Parquet); default: the embedded Dynacor dataset."),
+    data: DataFile = None,
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file (year, "
                                          "low_oz, high_oz, announced)."),
-    periods: Path | None = typer.Option(None, "--periods", help="Period totals file "
-                                        "(quarters, halves, year-to-date, years); default: "
-                                        "the embedded dataset's with the embedded data."),
-    model: str = typer.Option(DEFAULT_MODEL_URI, "--model", show_default=False,
-                              help="Registered model URI, models:/NAME@ALIAS or "
-                              "models:/NAME/VERSION (default: the champion alias of the "
-                              "model orecast)."),
+    periods: PeriodsFile = None,
+    model: ModelUri = DEFAULT_MODEL_URI,
     as_of: str | None = typer.Option(None, "--as-of", help="Last known month, YYYY-MM "
                                      "(default: the last month with a figure)."),
     force: bool = typer.Option(False, "--force", help="Supersede a publication of this as-of "

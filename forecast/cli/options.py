@@ -4,8 +4,11 @@ values are more than a number (guidance ranges, scenarios, lists of years and mo
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
+import typer
 
 from models.core.calendar import MAX_YEAR, MIN_YEAR
 from models.core.columns import EXOG_COLUMNS
@@ -21,6 +24,18 @@ MIN_PATHS, MAX_PATHS = 10, 200_000
 #: bulk months ahead (50 years) and season length (months): beyond them a run would only
 #: spend hours writing rows no one can use
 MAX_HORIZON, MAX_SEASON_LENGTH = 600, 60
+
+
+#: options publish and guidance share, with their help (``name: DataFile = None``)
+DataFile = Annotated[Path | None, typer.Option(
+    "--data", help="Production history (CSV or Parquet); default: the embedded Dynacor "
+    "dataset.")]
+PeriodsFile = Annotated[Path | None, typer.Option(
+    "--periods", help="Period totals file (quarters, halves, year-to-date, years); default: "
+    "the embedded dataset's with the embedded data.")]
+ModelUri = Annotated[str, typer.Option(
+    "--model", show_default=False, help="Registered model URI, models:/NAME@ALIAS or "
+    "models:/NAME/VERSION (default: the champion alias of the model orecast).")]
 
 
 def parse_guidance_range(text: str) -> tuple[float, float]:
