@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 
 from forecast.numbers import oz, pct
-from models.core.summary import monthly_frame
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +45,21 @@ def guidance_alert(annual: dict[str, Any], below: float) -> dict[str, Any] | Non
                        f"{pct(below)}"}
 
 
-def month_alert(yf: Any, previous: Path | None) -> dict[str, Any] | None:
+def month_alert(monthly: pd.DataFrame, as_of: str,
+                previous: Path | None) -> dict[str, Any] | None:
     """The alert when the as-of month's own figure (oz) lies outside the p10-p90 the previous
     publication of the year forecast for it; None when there is no such publication, the
     month has no figure of its own, or it was inside.
 
     Args:
-        yf: the publication's ``YearForecast``.
+        monthly: the publication's ``monthly.csv`` frame (``month, kind, mean, p10, p50,
+            p90``, oz).
+        as_of: its as-of month, ``YYYY-MM``.
         previous: the previous publication of the year
             (``forecast.publish.track_record.previous_publication``), or None.
     """
-    month = str(yf.as_of)
-    mine = monthly_frame(yf)
-    actual = mine.loc[(mine["month"] == month) & (mine["kind"] == "actual"), "mean"]
+    month = as_of
+    actual = monthly.loc[(monthly["month"] == month) & (monthly["kind"] == "actual"), "mean"]
     if actual.empty or previous is None:
         return None
     before = pd.read_csv(previous / "monthly.csv", dtype={"month": str})
@@ -75,20 +76,20 @@ def month_alert(yf: Any, previous: Path | None) -> dict[str, Any] | None:
                        f"{oz(p10)}-{oz(p90)} oz published as of {previous.name}"}
 
 
-def publication_alerts(annual: dict[str, Any], yf: Any, previous: Path | None,
+def publication_alerts(annual: dict[str, Any], monthly: pd.DataFrame, previous: Path | None,
                        below: float = DEFAULT_ALERT_BELOW) -> list[dict[str, Any]]:
     """Every alert of a publication, in a fixed order (guidance, then the month).
 
     Args:
         annual: the ``annual.json`` record (oz, probabilities).
-        yf: the publication's ``YearForecast``.
+        monthly: the publication's ``monthly.csv`` frame.
         previous: the previous publication of the same year, or None.
         below: threshold of P(reaching the guidance low end).
     Returns:
         list of dicts with ``kind``, ``message`` and the figures behind it (oz,
         probabilities); empty when nothing fired.
     """
-    return [a for a in (guidance_alert(annual, below), month_alert(yf, previous)) if a]
+    return [a for a in (guidance_alert(annual, below), month_alert(monthly, str(annual["as_of"]), previous)) if a]
 
 
 def log_alerts(alerts: list[dict[str, Any]]) -> None:

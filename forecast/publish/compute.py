@@ -46,6 +46,7 @@ class Computed:
     data_sha256: str
     backtest: dict[str, Any] | None
     sentence: str
+    monthly: pd.DataFrame
     track: pd.DataFrame
 
 
@@ -109,7 +110,7 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
 
     annual["revision"] = revision(previous, annual, monthly, ref.version or loaded.spec.label,
                                   previous_model_p50)
-    annual["alerts"] = publication_alerts(annual, yf, previous, req.alert_below)
+    annual["alerts"] = publication_alerts(annual, monthly, previous, req.alert_below)
     track = track_record(root, (annual, monthly), history, inputs.periods)
     backtest = backtest_accuracy(ref, ref.tags.get("candidate") or loaded.spec.name,
                                  yf.months_actual)
@@ -127,4 +128,4 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
     return Computed(as_of=as_of, year=year, guidance=guidance, yf=yf, annual=annual, key=key,
                      key_sha256=key_digest(key), ref=ref, loaded=loaded,
                      data_label=inputs.label, data_sha256=digest, backtest=backtest,
-                     sentence=lead_sentence(annual), track=track)
+                     sentence=lead_sentence(annual), monthly=monthly, track=track)

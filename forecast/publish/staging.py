@@ -26,9 +26,9 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
     from forecast.files import write_csv, write_json
     from forecast.publish.track_record import track_sentence
     from forecast.report import ReportInputs, render_report
-    from models.core.summary import monthly_frame, quarterly_frame
+    from models.core.summary import quarterly_frame
 
-    monthly, quarterly = monthly_frame(c.yf), quarterly_frame(c.yf)
+    monthly, quarterly = c.monthly, quarterly_frame(c.yf)
     writers = {
         "monthly.csv": lambda p: write_csv(monthly, p),
         "quarterly.csv": lambda p: write_csv(quarterly, p),

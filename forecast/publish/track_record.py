@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from forecast.publish.placing import publications
 from models.core.columns import TARGET
 
 TRACK_RECORD = "track_record.csv"
@@ -28,7 +28,6 @@ TRACK_COLUMNS = ["year", "as_of", "months_known", "p10", "p50", "p90", "guidance
                  "guidance_high", "actual", "ape_pct", "inside80", "guidance_ape_pct",
                  "next_month", "month_p10", "month_p50", "month_p90", "month_actual",
                  "month_ape_pct", "month_inside80"]
-_AS_OF_NAME = re.compile(r"^\d{4}-\d{2}$")
 
 
 def _row(annual: dict[str, Any], monthly: pd.DataFrame, totals: dict[int, float],
@@ -59,15 +58,10 @@ def _row(annual: dict[str, Any], monthly: pd.DataFrame, totals: dict[int, float]
 
 
 def earlier_publications(root: Path, before: pd.Period) -> list[Path]:
-    """Complete publication folders ``ROOT/<year>/<YYYY-MM>`` with an as-of before
-    ``before``, ordered by as-of (a folder counts once its manifest is there)."""
-    if not root.is_dir():
-        return []
-    found = [p for y in root.iterdir() if y.is_dir() and y.name.isdigit()
-             for p in y.iterdir()
-             if _AS_OF_NAME.match(p.name) and p.name < str(before)
-             and all((p / f).is_file() for f in ("manifest.json", "annual.json", "monthly.csv"))]
-    return sorted(found, key=lambda p: (p.name, p.parent.name))
+    """Publication folders (``forecast.publish.placing.publications``) with an as-of before
+    ``before`` and the files a track record reads, ordered by as-of."""
+    return [p for p in publications(root) if p.name < str(before)
+            and all((p / f).is_file() for f in ("manifest.json", "annual.json", "monthly.csv"))]
 
 
 def previous_publication(root: Path, year: int, as_of: pd.Period) -> Path | None:
