@@ -242,10 +242,13 @@ class RunPlace:
         experiment_id: experiment of a new run; None = log into the ``mlflow run`` project run.
         project_run_id: the project run left behind when the job logs into another experiment
             (linked both ways by :func:`link_project_run`); None otherwise.
+        experiment_name: the name of ``experiment_id`` when the job logs away from the
+            project run (for the link), else None.
     """
 
     experiment_id: str | None
     project_run_id: str | None = None
+    experiment_name: str | None = None
 
 
 def place_run(requested: str | None, default: str) -> RunPlace:
@@ -273,7 +276,7 @@ def place_run(requested: str | None, default: str) -> RunPlace:
         return RunPlace(None)
     # mlflow.start_run() would resume the project run while this is set
     os.environ.pop("MLFLOW_RUN_ID")
-    return RunPlace(ensure_experiment(name), project_run_id)
+    return RunPlace(ensure_experiment(name), project_run_id, name)
 
 
 def link_project_run(place: RunPlace, run_id: str) -> None:
@@ -289,7 +292,7 @@ def link_project_run(place: RunPlace, run_id: str) -> None:
         if key.startswith(PROJECT_TAG_PREFIXES):
             client.set_tag(run_id, key, value)
     client.set_tag(run_id, "orecast.project_run_id", place.project_run_id)
-    exp = client.get_experiment(client.get_run(run_id).info.experiment_id).name
+    exp = place.experiment_name
     client.set_tag(place.project_run_id, "orecast.logged_to", f"experiment {exp}, run {run_id}")
     log.info("results logged to experiment %s, run %s (the mlflow run project run %s is in "
              "another experiment; pass --experiment-name to keep them together)",
