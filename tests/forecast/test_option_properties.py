@@ -26,6 +26,19 @@ MONTHS = st.one_of(
 )
 
 
+def _flags(options: dict[str, str]) -> list[str]:
+    """``{"--seed": "3"}`` -> ``["--seed", "3"]``."""
+    return [x for k, v in options.items() for x in (k, v)]
+
+
+def _cli_settings(examples: int):
+    """Hypothesis settings of a CLI property test: reproducible, no deadline (a run forecasts
+    or trains)."""
+    return settings(max_examples=examples, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
 def _options() -> st.SearchStrategy[list[str]]:
     return st.fixed_dictionaries({
         "--as-of": MONTHS,
@@ -38,7 +51,7 @@ def _options() -> st.SearchStrategy[list[str]]:
         "--scenario": st.builds(lambda c, v: f"{c}={v}",
                                 st.sampled_from(["ore_purchased_t", "capacity_tpd", "gold",
                                                  "month"]), NUMBERS),
-    }).map(lambda d: [x for k, v in d.items() for x in (k, v)])
+    }).map(_flags)
 
 
 def _all_finite(out: Path) -> bool:
@@ -55,8 +68,7 @@ def _all_finite(out: Path) -> bool:
                                  for f in frames)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@_cli_settings(60)
 @given(options=_options())
 def test_any_option_values_end_in_an_output_or_one_line(options: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,11 +113,10 @@ def _bulk_options() -> st.SearchStrategy[list[str]]:
         "--seed": _mostly(st.integers(0, 2**32)),
         "--chunk-size": _mostly(st.integers(-2, 10)),
         "--workers": st.sampled_from(["0", "-1", "1", "1", "1.5", ""]),
-    }).map(lambda d: [x for k, v in d.items() for x in (k, v)])
+    }).map(_flags)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@_cli_settings(40)
 @given(options=_bulk_options())
 def test_bulk_option_values_end_in_an_output_or_one_line(options: list[str],
                                                          bulk_input: Path) -> None:
@@ -143,11 +154,10 @@ def _publish_options() -> st.SearchStrategy[list[str]]:
         "--seed": _mostly(st.integers(0, 2**32)),
         "--max-staleness-days": _mostly(st.integers(-5, 10**6)),
         "--today": st.sampled_from(["2018-01-20", "2017-07-10", "2017-13-01", "", "yesterday"]),
-    }).map(lambda d: [x for k, v in d.items() for x in (k, v)])
+    }).map(_flags)
 
 
-@settings(max_examples=30, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@_cli_settings(30)
 @given(options=_publish_options())
 def test_publish_option_values_end_in_a_publication_or_one_line(options: list[str],
                                                                 champion_store: str) -> None:
