@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import ctypes
 import gzip
+import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,28 @@ def os_reason(exc: OSError) -> str:
     """An OS error's reason for a one-line message: its strerror ("No space left on
     device"), else its text, else its type."""
     return exc.strerror or str(exc) or type(exc).__name__
+
+
+def fault_point(step: str) -> None:
+    """Crash or pause here when a test asks for it (``ORECAST_TEST_KILL_AT`` / ``_PAUSE_AT``).
+
+    ``ORECAST_TEST_KILL_AT=<step>`` sends SIGKILL to this process (no cleanup runs, as in a
+    real kill); ``ORECAST_TEST_PAUSE_AT=<step>:<seconds>`` sleeps. Unset in production.
+    """
+    if os.environ.get("ORECAST_TEST_KILL_AT") == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+    pause = os.environ.get("ORECAST_TEST_PAUSE_AT", "")
+    if pause.rpartition(":")[0] == step:
+        time.sleep(float(pause.rpartition(":")[2]))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def write_json(data: dict[str, Any], path: Path) -> Path:
@@ -69,8 +94,7 @@ def write_dir_atomically(out_dir: Path, writer: Callable[[Path], Any]) -> Path:
             for f in sorted(staging.iterdir()):
                 os.replace(f, out_dir / f.name)
         else:
-            os.chmod(staging, 0o755)  # mkdtemp makes it private; an output is for readers
-            _replace_dir(staging, out_dir)
+            _place(staging, out_dir)
     except OSError as exc:
         raise OutputWriteError(f"{out_dir}: cannot write the output "
                                f"({os_reason(exc)}); what was there "
@@ -79,6 +103,32 @@ def write_dir_atomically(out_dir: Path, writer: Callable[[Path], Any]) -> Path:
         if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def place_dir(staging: Path, out_dir: Path) -> Path:
+    """Put the already written folder ``staging`` (beside ``out_dir``, same file system) in
+    ``out_dir``'s place as a whole, as ``write_dir_atomically`` ends: a reader sees the old
+    folder or the new one, never a mix. ``staging`` is gone afterwards; on an error it is
+    left as it was, so work in it can be resumed.
+
+    Raises:
+        UsageError: ``out_dir`` holds files ``staging`` does not (they would be lost).
+        OutputWriteError: the folder cannot be moved; whatever was at ``out_dir`` is intact.
+    """
+    try:
+        _check_replaceable(out_dir, staging, False)
+        _place(staging, out_dir)
+    except OSError as exc:
+        raise OutputWriteError(f"{out_dir}: cannot write the output ({os_reason(exc)}); what "
+                               f"was there is intact") from exc
+    # After an exchange the staging name holds the previous folder.
+    shutil.rmtree(staging, ignore_errors=True)
+    return out_dir
+
+
+def _place(staging: Path, out_dir: Path) -> None:
+    os.chmod(staging, 0o755)  # mkdtemp makes it private; an output is for readers
+    _replace_dir(staging, out_dir)
 
 
 def _check_replaceable(out_dir: Path, staging: Path, mount: bool) -> None:
@@ -164,6 +214,7 @@ def write_file_atomically(path: Path, writer: Callable[[Path], Any]) -> Path:
     os.close(fd)
     try:
         writer(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; an output is for readers
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

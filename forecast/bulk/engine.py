@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,8 @@ from models.core.columns import TARGET
 from models.core.errors import UsageError
 
 log = logging.getLogger("forecast.bulk")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -89,6 +92,53 @@ def default_chunk_size(n_series: int, workers: int) -> int:
     return max(1, min(200, math.ceil(n_series / (8 * max(workers, 1)))))
 
 
+def job_chunks(frame: pd.DataFrame, workers: int, chunk_size: int | None) -> list[pd.DataFrame]:
+    """The job's work units: ``chunks_of`` at ``chunk_size`` (default ``default_chunk_size``)."""
+    n_series = int(frame["series_id"].nunique())
+    return list(chunks_of(frame, chunk_size or default_chunk_size(n_series, workers)))
+
+
+def pooled_for(chunk: pd.DataFrame, pooled: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The pooled forecasts of the chunk's series (``pooled_points`` entries), by series id."""
+    return {str(s): pooled[str(s)] for s in chunk["series_id"].unique() if str(s) in pooled}
+
+
+def check_backend(backend: str) -> None:
+    """Raises UsageError unless ``backend`` is serial, processes or dask."""
+    if backend not in ("serial", "processes", "dask"):
+        raise UsageError(f"expected serial, processes or dask, found {backend!r}",
+                         option="backend")
+
+
+def execute(fn: Callable[..., T], tasks: Iterable[tuple], *, backend: str, workers: int,
+            scheduler: str | None, tick: Callable[[T], None]) -> list[T]:
+    """``fn(*task)`` for every task on the backend, results in task order.
+
+    Args:
+        fn: a module-level function (it is pickled to the workers).
+        tasks: argument tuples.
+        backend: ``serial``, ``processes`` (joblib, ``workers`` processes) or ``dask`` (a
+            LocalCluster of ``workers`` processes, or the cluster at ``scheduler``).
+        tick: called with each result as it arrives (in completion order).
+    """
+    check_backend(backend)
+    results: list[T] = []
+    if backend == "serial":
+        for task in tasks:
+            results.append(fn(*task))
+            tick(results[-1])
+    elif backend == "processes":
+        from joblib import Parallel, delayed
+
+        par = Parallel(n_jobs=workers, return_as="generator")
+        for res in par(delayed(fn)(*task) for task in tasks):
+            results.append(res)
+            tick(res)
+    else:
+        results = _run_dask(fn, list(tasks), workers, scheduler, tick)
+    return results
+
+
 def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
              backend: str = "serial", workers: int = 1, scheduler: str | None = None,
              chunk_size: int | None = None,
@@ -111,43 +161,25 @@ def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
     Returns:
         BulkResult with rows in input order of series, horizon ascending.
     """
-    if backend not in ("serial", "processes", "dask"):
-        raise UsageError(f"expected serial, processes or dask, found {backend!r}",
-                         option="backend")
-    n_series = int(frame["series_id"].nunique())
-    size = chunk_size or default_chunk_size(n_series, workers)
+    check_backend(backend)
+    chunks = job_chunks(frame, workers, chunk_size)
     # Fitted once, here, on the whole job: every backend hands the workers the same numbers.
     # ... by ``workers`` local processes (a remote cluster's workers are not the driver's).
     pooled = pooled_points(frame, config, n_jobs=workers if backend != "serial" else 1,
                            progress=pooled_progress)
-    tasks = ((c, exog, config, {str(s): pooled[str(s)] for s in c["series_id"].unique()
-                                if str(s) in pooled})
-             for c in chunks_of(frame, size))
-    tick = progress or (lambda n: None)
-    results: list[tuple[pd.DataFrame, list[dict]]]
-    if backend == "serial":
-        results = []
-        for task in tasks:
-            results.append(forecast_chunk(*task))
-            tick(int(task[0]["series_id"].nunique()))
-    elif backend == "processes":
-        from joblib import Parallel, delayed
-
-        results = []
-        par = Parallel(n_jobs=workers, return_as="generator")
-        for res in par(delayed(forecast_chunk)(*task) for task in tasks):
-            results.append(res)
-            tick(int(res[0]["series_id"].nunique()))
-    else:
-        results = _run_dask(list(tasks), workers, scheduler, tick)
+    tasks = ((c, exog, config, pooled_for(c, pooled)) for c in chunks)
+    count = progress or (lambda n: None)
+    results = execute(forecast_chunk, tasks, backend=backend, workers=workers,
+                      scheduler=scheduler,
+                      tick=lambda res: count(int(res[0]["series_id"].nunique())))
     forecasts = pd.concat([r[0] for r in results], ignore_index=True) if results else \
         pd.DataFrame(columns=list(OUTPUT_COLUMNS))
     failures = pd.DataFrame([f for r in results for f in r[1]], columns=list(FAILURE_COLUMNS))
     return BulkResult(forecasts, failures)
 
 
-def _run_dask(tasks: list[tuple], workers: int, scheduler: str | None,
-              tick: Callable[[int], None]) -> list[tuple[pd.DataFrame, list[dict]]]:
+def _run_dask(fn: Callable[..., T], tasks: list[tuple], workers: int, scheduler: str | None,
+              tick: Callable[[T], None]) -> list[T]:
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -156,13 +188,13 @@ def _run_dask(tasks: list[tuple], workers: int, scheduler: str | None,
                                dashboard_address=None)
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            futures = [client.submit(forecast_chunk, *task, pure=False) for task in tasks]
+            futures = [client.submit(fn, *task, pure=False) for task in tasks]
             position = {f.key: i for i, f in enumerate(futures)}
             results: list = [None] * len(futures)
             for fut in as_completed(futures):
                 res = fut.result()
                 results[position[fut.key]] = res
-                tick(int(res[0]["series_id"].nunique()))
+                tick(res)
                 fut.release()
             return results
     except OSError as exc:

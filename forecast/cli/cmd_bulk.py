@@ -42,8 +42,11 @@ def bulk(
                                ".parquet."),
     horizon: int = typer.Option(..., "--horizon", min=1, max=MAX_HORIZON,
                                 help="Months to forecast."),
-    output: Path = typer.Option(..., "--output", help="Forecast file (.csv, .csv.gz or "
-                                ".parquet); failures.csv is written beside it."),
+    output: str = typer.Option(..., "--output", help="Forecast file (.csv, .csv.gz or "
+                                ".parquet; failures.csv is written beside it), or a folder "
+                                "(DIR/: Parquet parts and a manifest, written atomically, "
+                                "resumed when a run with the same arguments was "
+                                "interrupted)."),
     model: str = typer.Option("auto", "--model", help="auto, or a zoo model (ets, theta, "
                               "seasonal_naive, ...)."),
     season_length: int = typer.Option(12, "--season-length", min=1, max=MAX_SEASON_LENGTH,
@@ -83,7 +86,12 @@ def bulk(
         raise UsageError("--scheduler: only with --backend dask")
     if backend == "dask" and not log.isEnabledFor(logging.DEBUG):
         _quiet_dask()
-    output_paths(output)  # a name that cannot be written is refused before any work
+    from forecast.bulk.parts import check_output_folder, finish, is_folder_output, run_parts
+
+    # A name that cannot be written is refused before any work.
+    out_dir = check_output_folder(output) if is_folder_output(output) else None
+    if out_dir is None:
+        output_paths(output)
     frame, exog = read_series(input)
     n_series = int(frame["series_id"].nunique())
     config = BulkConfig(horizon=horizon, model=model, season_length=season_length,
@@ -102,12 +110,27 @@ def bulk(
               dynamic_ncols=True) as pooled_bar, \
             tqdm(total=n_series, unit="series", disable=not progress, file=sys.stderr,
                  dynamic_ncols=True, delay=0.1) as bar:
-        result = run_bulk(frame, exog, config, backend=backend, workers=workers,
-                          scheduler=scheduler, chunk_size=chunk_size, progress=bar.update,
-                          pooled_progress=pooled_bar.update)
-    out, failures = write_result(result, output)
-    n_failed = len(result.failures)
-    log.info("bulk: %d series in %.1f s; wrote %s and %s (%d fell back)", n_series,
-             time.perf_counter() - started, out, failures, n_failed)
+        kwargs = {"backend": backend, "workers": workers, "scheduler": scheduler,
+                  "chunk_size": chunk_size, "progress": bar.update,
+                  "pooled_progress": pooled_bar.update}
+        if out_dir is None:
+            result = run_bulk(frame, exog, config, **kwargs)
+        else:
+            job = run_parts(frame, exog, config, out_dir, input, **kwargs)
+    wall = time.perf_counter() - started
+    rate = n_series / max(wall, 1e-9)
+    if out_dir is None:
+        out, failures = write_result(result, output)
+        n_failed = len(result.failures)
+        written = f"{out} and {failures}"
+    else:
+        n_failed = job.manifest["totals"]["fallbacks"]
+        finish(job, out_dir, {"backend": backend, "workers": workers,
+                              "wall_s": round(wall, 3), "series_per_s": round(rate, 3),
+                              "parts_computed": job.computed, "parts_reused": job.reused})
+        written = (f"{out_dir}/ ({job.computed + job.reused} parts, {job.reused} kept from "
+                   f"an interrupted run)")
+    log.info("bulk: %d series, %d fell back, in %.1f s (%.1f series/s); wrote %s", n_series,
+             n_failed, wall, rate, written)
     if n_failed:
         raise typer.Exit(code=EXIT_FALLBACK)

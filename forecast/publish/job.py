@@ -15,7 +15,7 @@ from forecast.publish.compute import Computed, compute
 from forecast.publish.joblog import JobLog
 from forecast.publish.placing import (
     STAGING_PREFIX,
-    _fault_point,
+    fault_point,
     place,
     read_manifest,
     recover,
@@ -92,7 +92,7 @@ def publish(req: PublishRequest) -> PublishResult:
             return result
         try:
             with root_lock(root):
-                _fault_point("locked")
+                fault_point("locked")
                 result.notes = recover(root, job)
                 action = _existing(target, c, req.force)
                 if action == "unchanged":

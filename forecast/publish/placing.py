@@ -14,14 +14,12 @@ import logging
 import os
 import re
 import shutil
-import signal
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forecast.files import exchange_dirs, os_reason
+from forecast.files import exchange_dirs, fault_point, os_reason, sha256_file
 from forecast.publish.joblog import JobLog
 from forecast.publish.request import PublishIOError
 from models.core.errors import PublishConflictError
@@ -39,28 +37,6 @@ _AS_OF_DIR = re.compile(r"^\d{4}-\d{2}$")
 
 class PublishLockedError(PublishConflictError):
     """Another publish holds ROOT's lock; nothing was written (retry later)."""
-
-
-def _fault_point(step: str) -> None:
-    """Crash or pause here when a test asks for it (``ORECAST_TEST_KILL_AT`` / ``_PAUSE_AT``).
-
-    ``ORECAST_TEST_KILL_AT=<step>`` sends SIGKILL to this process (no cleanup runs, as in a
-    real kill); ``ORECAST_TEST_PAUSE_AT=<step>:<seconds>`` sleeps. Unset in production.
-    """
-    if os.environ.get("ORECAST_TEST_KILL_AT") == step:
-        os.kill(os.getpid(), signal.SIGKILL)
-    pause = os.environ.get("ORECAST_TEST_PAUSE_AT", "")
-    if pause.rpartition(":")[0] == step:
-        time.sleep(float(pause.rpartition(":")[2]))
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -139,7 +115,7 @@ def update_latest(root: Path) -> Path | None:
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     os.symlink(target, tmp)
-    _fault_point("latest-staged")
+    fault_point("latest-staged")
     os.replace(tmp, link)
     return pubs[-1]
 
@@ -196,11 +172,11 @@ def place(stage: Path, target: Path, job: JobLog) -> tuple[bool, Path | None]:
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         os.rename(stage, target)
-        _fault_point("placed")
+        fault_point("placed")
         return True, None
     kept = superseded_name(target)
     if exchange_dirs(stage, target):
-        _fault_point("exchanged")
+        fault_point("exchanged")
         try:
             os.rename(stage, kept)
         except OSError as exc:
@@ -209,9 +185,9 @@ def place(stage: Path, target: Path, job: JobLog) -> tuple[bool, Path | None]:
     else:
         # Without an atomic swap the path is briefly empty; the old folder is never lost.
         os.rename(target, kept)
-        _fault_point("exchanged")
+        fault_point("exchanged")
         os.rename(stage, target)
-    _fault_point("placed")
+    fault_point("placed")
     return True, kept
 
 

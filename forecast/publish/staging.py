@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from forecast.files import fault_point, sha256_file
 from forecast.publish.compute import Computed
-from forecast.publish.placing import FILES, _fault_point, sha256_file
+from forecast.publish.placing import FILES
 from forecast.publish.request import FORMAT
 from models.core.version import orecast_version
 
@@ -39,7 +40,7 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
     }
     for name, write in writers.items():
         write(stage / name)
-        _fault_point(f"staged:{name}")
+        fault_point(f"staged:{name}")
     model_info = {"uri": c.ref.uri, "loaded": c.ref.load_uri, "name": c.ref.name,
                   "version": c.ref.version, "alias": c.ref.alias, "run_id": c.loaded.run_id,
                   "spec": c.loaded.spec.label, "zoo_model": c.loaded.spec.name}
@@ -54,7 +55,7 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
         revision_png=None if not c.annual.get("revision") else save_png(
             revision_waterfall(c.annual["revision"]), BytesIO()).getvalue()))
     (stage / "report.html").write_text(html, encoding="utf-8")
-    _fault_point("staged:report.html")
+    fault_point("staged:report.html")
     manifest = {
         "format": FORMAT, "year": c.year, "as_of": str(c.as_of),
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -64,5 +65,5 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
         "files": {name: sha256_file(stage / name) for name in FILES if name != "manifest.json"},
     }
     write_json(manifest, stage / "manifest.json")
-    _fault_point("staged:manifest.json")
+    fault_point("staged:manifest.json")
     return manifest

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from forecast.cli import exit_code
+from forecast.files import sha256_file
 from forecast.publish import PublishIOError, PublishRequest, StaleDataError, publish
-from forecast.publish.placing import FILES, publications, read_manifest, sha256_file
+from forecast.publish.placing import FILES, publications, read_manifest
 from forecast.publish.request import check_staleness
 from models.core.errors import ModelUnavailableError, PublishConflictError, TrackingUnavailableError
 from models.core.summary import ANNUAL_KEYS
