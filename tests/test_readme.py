@@ -20,6 +20,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -222,6 +223,42 @@ def bulk_block(user: User, block: Block) -> None:
     assert out[["forecast", "p10", "p50", "p90"]].notna().all().all()
 
 
+def cluster_block(user: User, block: Block) -> None:
+    """A dask scheduler and workers started as written (on a free port), then orecast bulk on
+    them into an output folder; the cluster is stopped afterwards."""
+
+    port = str(_free_port())
+    started = []
+    try:
+        for line in commands(block.text):
+            line = line.replace("8786", port)
+            if line.endswith("&"):
+                started.append(subprocess.Popen(
+                    ["bash", "-c", line[:-1]], cwd=user.checkout, env=user.env,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    start_new_session=True))
+                continue
+            from distributed import Client
+
+            with Client(f"tcp://127.0.0.1:{port}", timeout=60) as client:
+                client.wait_for_workers(2, timeout=120)
+            user.run(line)
+    finally:
+        for proc in started:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=60)
+    manifest = json.loads((user.checkout / "out" / "plants" / "manifest.json").read_text())
+    assert manifest["totals"]["series"] == 150 and manifest["totals"]["rows"] == 150 * 18
+
+
+def read_parts_block(user: User, block: Block) -> None:
+    """Reading the output folder as written: every forecast row, no failure."""
+    snippet = user.home / "read_parts.py"
+    snippet.write_text(block.text)
+    out = user.run(f"cd {shlex.quote(str(user.checkout))} && .venv/bin/python {snippet}")
+    assert out.stdout.strip() == f"{150 * 18} rows, 0 series fell back", out.stdout
+
+
 def publish_block(user: User, block: Block) -> None:
     """orecast publish on the user's files into their publication root; its log follows."""
     [command] = commands(block.text)
@@ -320,7 +357,9 @@ BLOCKS: list[tuple[str, Callable[[User, Block], None]]] = [
     (r"^\.venv/bin/orecast backtest ", backtest_block),
     (r"^\.venv/bin/orecast train\b", training_block),
     (r"^import mlflow\n", python_block),
+    (r"^\.venv/bin/dask scheduler ", cluster_block),
     (r"^\.venv/bin/orecast bulk ", bulk_block),
+    (r"^import pandas as pd\n\nforecasts = pd\.read_parquet", read_parts_block),
     (r"^\.venv/bin/orecast publish ", publish_block),
     (r"^\.\.\. INFO forecast\.publish ", log_block),
     (r"^[\d*/,-]+ [\d*/,-]+ [\d*/,-]+ [\d*/,-]+ [\d*/,-]+ ", cron_block),

@@ -14,20 +14,25 @@ paths. A series whose model fails gets a fallback (seasonal naive, or naive when
 cannot be fitted) and a row in ``failures.csv`` next to the output.
 
 With ``auto`` (the default) and at least 100 series long enough, a pooled model
-(``models.zoo.pooled``) is first fitted on windows of every series of the job, in this process,
-and each series' point forecast becomes 2/3 its members' mean + 1/3 the pooled forecast
-(``models.zoo.auto``). A series' forecast then depends on the other series of the job: the same
-file gives the same output, a different set of series may move it. ``pooled=False``
-(``orecast bulk --no-pooled``) forecasts every series from its own history alone.
+(``models.zoo.pooled``) is first fitted on windows of every series of the job, sampled by the
+tasks (each series' windows have priorities from its id and the seed; the job keeps the
+lowest), and each series' point forecast becomes 2/3 its members' mean + 1/3 the pooled
+forecast (``models.zoo.auto``). A series' forecast then depends on the other series of the
+job: the same input gives the same output, a different set of series may move it.
+``pooled=False`` (``orecast bulk --no-pooled``) forecasts every series from its own history
+alone.
 
 Determinism: every series draws its paths from its own seed, a stable hash of (seed,
-series_id), and the pooled model is fitted once before any work is shipped, so results do
-not depend on the backend, the number of workers or the chunking. Work is shipped in chunks
-of series; a chunk returns only its summary rows, never paths.
+series_id), and the pooled model's windows do not depend on how the series are split into
+tasks, so results do not depend on the backend, the number of workers, the chunking or the
+input files. A task returns only its summary rows (or, into an output folder, writes its own
+parts and returns their digests), never paths.
 
-The rooms: ``series`` (one series, one chunk, the fallback), ``engine`` (the pooled model,
-chunking, the backends), ``output`` (atomic files); the reader is
-``models.data.many_series``.
+The rooms: ``series`` (one series, one chunk, the fallback), ``partitions`` (the work units:
+chunks of a file the driver read, or input files the workers read, repartitioned by series
+when needed), ``engine`` (the backends, the pooled model, running the partitions),
+``output`` (one atomic file), ``parts`` (an atomic, resumable folder of parts), ``job``
+(one ``orecast bulk`` run from its arguments); the reader is ``models.data.many_series``.
 """
 
 from forecast.bulk.engine import BulkResult, run_bulk

@@ -1,17 +1,23 @@
-"""Running a bulk job: the pooled model fitted once, chunks of whole series shipped to the
-serial loop, joblib processes or a dask cluster, rows gathered in input order."""
+"""Running a bulk job: partitions of whole series shipped to the serial loop, joblib
+processes or a dask cluster; the pooled model's windows sampled by the tasks and fitted once;
+rows gathered in input order."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import math
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from forecast.bulk.partitions import Partition, load, series_hash
 from forecast.bulk.series import (
     FAILURE_COLUMNS,
     OUTPUT_COLUMNS,
@@ -35,44 +41,176 @@ class BulkResult:
     failures: pd.DataFrame
 
 
+class Backend:
+    """Where tasks run: ``serial``, ``processes`` (joblib, ``workers`` processes) or ``dask``
+    (a LocalCluster of ``workers`` processes, or the cluster at ``scheduler``).
 
-# -- one series --------------------------------------------------------------------------
-
-
-def pooled_points(frame: pd.DataFrame, config: BulkConfig, *, n_jobs: int = 1,
-                  progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
-    """Forecasts of the pooled model fitted on every series of the job, by series id.
-
-    ``n_jobs`` processes fit its ``config.horizon`` month-ahead models; ``progress`` is
-    called with 1 after each.
-
-    Empty unless ``config.model`` is ``auto`` and ``config.pooled``; empty too, with the
-    reason logged, when fewer than ``config.pooled_min_series`` series are long enough. A
-    series the model cannot describe (see ``models.zoo.pooled.describe``) has no entry and
-    keeps the members' combination alone.
+    Use it as a context manager: a dask client (and a local cluster) is opened on first use
+    and serves every step of the job, then closed.
     """
-    from models.core.errors import ModelDeclined
-    from models.zoo.pooled import PooledWindows
 
-    if config.model != "auto" or not config.pooled:
-        return {}
-    log.info("bulk: fitting the pooled model on the job's series")
+    def __init__(self, name: str = "serial", workers: int = 1, scheduler: str | None = None):
+        if name not in ("serial", "processes", "dask"):
+            raise UsageError(f"expected serial, processes or dask, found {name!r}",
+                             option="backend")
+        self.name, self.workers, self.scheduler = name, workers, scheduler
+        self._client: Any = None
+        self._cluster: Any = None
+
+    @property
+    def local_jobs(self) -> int:
+        """Processes this machine may use for work done in the driver (the pooled fit): a
+        remote cluster's workers are not the driver's."""
+        return self.workers if self.name != "serial" else 1
+
+    def client(self) -> Any:
+        """The job's ``distributed.Client`` (opened on first use).
+
+        Raises:
+            UsageError: the scheduler cannot be reached (option ``scheduler``).
+        """
+        if self._client is None:
+            from distributed import Client, LocalCluster
+
+            try:
+                if self.scheduler is None:
+                    self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                                 processes=True, dashboard_address=None)
+                self._client = Client(self._cluster or self.scheduler)
+            except OSError as exc:
+                self.close()
+                raise UsageError(f"cannot reach dask scheduler {self.scheduler!r}: {exc}",
+                                 option="scheduler") from None
+        return self._client
+
+    def close(self) -> None:
+        """Close the dask client and local cluster, if any."""
+        for thing in (self._client, self._cluster):
+            if thing is not None:
+                thing.close()
+        self._client = self._cluster = None
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- the pooled model ----------------------------------------------------------------------
+
+
+def _panel(frame: pd.DataFrame) -> tuple[list[str], list[np.ndarray]]:
     ids, panel = [], []
     for sid, rows in frame.groupby("series_id", sort=False):
         ids.append(str(sid))
         panel.append(history_frame(rows, [])[TARGET].to_numpy(dtype=float))
-    model = PooledWindows(horizon=config.horizon, season_length=config.season_length,
-                          min_series=config.pooled_min_series, seed=config.seed)
+    return ids, panel
+
+
+def pooled_spec(config: BulkConfig) -> Any:
+    """The job's unfitted pooled model (``models.zoo.pooled.PooledWindows``), or None unless
+    ``config.model`` is ``auto`` and ``config.pooled``."""
+    from models.zoo.pooled import PooledWindows
+
+    if config.model != "auto" or not config.pooled:
+        return None
+    return PooledWindows(horizon=config.horizon, season_length=config.season_length,
+                         min_series=config.pooled_min_series, seed=config.seed)
+
+
+def sample_partition(part: Partition, model: Any) -> Any:
+    """The pooled model's candidate windows from one partition's series (runs on a worker)."""
+    frame, _ = load(part)
+    ids, panel = _panel(frame)
+    return model.sample(series_hash(pd.Series(ids, dtype=object)), panel)
+
+
+def fit_pooled(partitions: list[Partition], config: BulkConfig, backend: Backend, *,
+               progress: Callable[[int], None] | None = None) -> Any:
+    """The pooled model fitted on the windows the tasks sample, or None.
+
+    None unless ``config.model`` is ``auto`` and ``config.pooled``; None too, with the reason
+    logged, when fewer than ``config.pooled_min_series`` series are long enough. Each task
+    sends its lowest-priority windows (at most ``max_windows``); the driver keeps the
+    lowest of all as they arrive, so it never holds more than twice that many.
+    """
+    from models.core.errors import ModelDeclined
+
+    model = pooled_spec(config)
+    if model is None:
+        return None
+    log.info("bulk: fitting the pooled model on windows sampled from the job's series")
+    from models.zoo.pooled import WindowSample
+
+    merged = [WindowSample.empty(model.input_months, model.horizon)]
+
+    def take(sample: Any) -> None:
+        merged[0] = merged[0].merge(sample, model.max_windows)
+
+    execute(sample_partition, ((p, model) for p in partitions), backend, tick=take,
+            keep=False)
     try:
-        model.fit(panel, n_jobs=n_jobs, progress=progress)
+        model.fit_sample(merged[0], n_jobs=backend.local_jobs, progress=progress)
     except ModelDeclined as exc:
         log.info("bulk: auto without the pooled model: %s", exc)
+        return None
+    log.info("bulk: pooled model fitted on %d windows of %d series", model.n_windows_,
+             model.n_series_)
+    return model
+
+
+def pooled_points(frame: pd.DataFrame, model: Any) -> dict[str, np.ndarray]:
+    """The fitted pooled model's forecasts of the frame's series, by series id (a series it
+    cannot describe, see ``models.zoo.pooled.describe``, has no entry)."""
+    if model is None:
         return {}
-    points = model.predict_panel(panel)
-    out = {sid: p for sid, p in zip(ids, points, strict=True) if p is not None}
-    log.info("bulk: pooled model fitted on %d windows of %d series; %d of %d series use it",
-             model.n_windows_, model.n_series_, len(out), len(ids))
-    return out
+    ids, panel = _panel(frame)
+    return {sid: p for sid, p in zip(ids, model.predict_panel(panel), strict=True)
+            if p is not None}
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A fitted model saved once (``joblib.dump``) for local worker processes, which load it
+    once each instead of receiving a copy with every task."""
+
+    path: str
+
+
+@functools.lru_cache(maxsize=2)
+def _load_shared(path: str) -> Any:
+    import joblib
+
+    return joblib.load(path)
+
+
+@contextlib.contextmanager
+def shared(model: Any, backend: Backend) -> Iterator[Any]:
+    """``model`` as the tasks should receive it: itself (serial; dask scatters it once), or
+    a ``SharedFile`` for local processes, removed afterwards."""
+    if model is None or backend.name != "processes":
+        yield model
+        return
+    import joblib
+
+    with tempfile.TemporaryDirectory(prefix="orecast-pooled-") as tmp:
+        path = str(Path(tmp) / "pooled.joblib")
+        joblib.dump(model, path)
+        yield SharedFile(path)
+
+
+def forecast_partition(part: Partition, config: BulkConfig, pooled: Any
+                       ) -> tuple[pd.DataFrame, list[dict]]:
+    """Read one partition and forecast its series (runs on a worker); ``pooled`` is the
+    fitted pooled model, a ``SharedFile`` of it, or None."""
+    frame, exog = load(part)
+    if isinstance(pooled, SharedFile):
+        pooled = _load_shared(pooled.path)
+    return forecast_chunk(frame, exog, config, pooled_points(frame, pooled))
+
+
+# -- partitions of a frame held by the driver ----------------------------------------------
 
 
 def chunks_of(frame: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -92,51 +230,75 @@ def default_chunk_size(n_series: int, workers: int) -> int:
     return max(1, min(200, math.ceil(n_series / (8 * max(workers, 1)))))
 
 
-def job_chunks(frame: pd.DataFrame, workers: int, chunk_size: int | None) -> list[pd.DataFrame]:
-    """The job's work units: ``chunks_of`` at ``chunk_size`` (default ``default_chunk_size``)."""
+def frame_partitions(frame: pd.DataFrame, exog: list[str], workers: int,
+                     chunk_size: int | None) -> list[Partition]:
+    """The job's partitions when the driver holds the rows: ``chunks_of`` at ``chunk_size``
+    (default ``default_chunk_size``)."""
     n_series = int(frame["series_id"].nunique())
-    return list(chunks_of(frame, chunk_size or default_chunk_size(n_series, workers)))
+    size = chunk_size or default_chunk_size(n_series, workers)
+    return [Partition(i, frame=c, exog=tuple(exog))
+            for i, c in enumerate(chunks_of(frame, size))]
 
 
-def pooled_for(chunk: pd.DataFrame, pooled: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The pooled forecasts of the chunk's series (``pooled_points`` entries), by series id."""
-    return {str(s): pooled[str(s)] for s in chunk["series_id"].unique() if str(s) in pooled}
+# -- running tasks -------------------------------------------------------------------------
 
 
-def check_backend(backend: str) -> None:
-    """Raises UsageError unless ``backend`` is serial, processes or dask."""
-    if backend not in ("serial", "processes", "dask"):
-        raise UsageError(f"expected serial, processes or dask, found {backend!r}",
-                         option="backend")
-
-
-def execute(fn: Callable[..., T], tasks: Iterable[tuple], *, backend: str, workers: int,
-            scheduler: str | None, tick: Callable[[T], None]) -> list[T]:
-    """``fn(*task)`` for every task on the backend, results in task order.
+def execute(fn: Callable[..., T], tasks: Iterable[tuple], backend: Backend, *,
+            tick: Callable[[T], None], keep: bool = True) -> list[T]:
+    """``fn(*task)`` for every task on the backend.
 
     Args:
         fn: a module-level function (it is pickled to the workers).
         tasks: argument tuples.
-        backend: ``serial``, ``processes`` (joblib, ``workers`` processes) or ``dask`` (a
-            LocalCluster of ``workers`` processes, or the cluster at ``scheduler``).
-        tick: called with each result as it arrives (in completion order).
+        tick: called with each result as it arrives.
+        keep: return the results in task order; False keeps none (``tick`` has seen them).
     """
-    check_backend(backend)
     results: list[T] = []
-    if backend == "serial":
+
+    def take(res: T) -> None:
+        tick(res)
+        if keep:
+            results.append(res)
+
+    if backend.name == "serial":
         for task in tasks:
-            results.append(fn(*task))
-            tick(results[-1])
-    elif backend == "processes":
+            take(fn(*task))
+    elif backend.name == "processes":
         from joblib import Parallel, delayed
 
-        par = Parallel(n_jobs=workers, return_as="generator")
+        par = Parallel(n_jobs=backend.workers, return_as="generator")
         for res in par(delayed(fn)(*task) for task in tasks):
-            results.append(res)
-            tick(res)
+            take(res)
     else:
-        results = _run_dask(fn, list(tasks), workers, scheduler, tick)
+        return _run_dask(fn, list(tasks), backend, tick, keep)
     return results
+
+
+def run_partitions(partitions: list[Partition], config: BulkConfig, backend: Backend, *,
+                   progress: Callable[[int], None] | None = None,
+                   pooled_progress: Callable[[int], None] | None = None) -> BulkResult:
+    """Forecast every series of the partitions; rows gathered in the driver.
+
+    Args:
+        partitions: the job's work units (``frame_partitions`` or
+            ``forecast.bulk.partitions.file_partitions``).
+        config: model, horizon, paths and seed.
+        backend: where the tasks run.
+        progress: called with the number of series finished after each partition.
+        pooled_progress: called with 1 after each of the pooled model's ``config.horizon``
+            month-ahead fits (``auto`` with ``config.pooled`` only).
+    Returns:
+        BulkResult with rows in partition order, then order of series, horizon ascending.
+    """
+    pooled = fit_pooled(partitions, config, backend, progress=pooled_progress)
+    count = progress or (lambda n: None)
+    with shared(pooled, backend) as model:
+        results = execute(forecast_partition, ((p, config, model) for p in partitions),
+                          backend, tick=lambda res: count(int(res[0]["series_id"].nunique())))
+    forecasts = pd.concat([r[0] for r in results], ignore_index=True) if results else \
+        pd.DataFrame(columns=list(OUTPUT_COLUMNS))
+    failures = pd.DataFrame([f for r in results for f in r[1]], columns=list(FAILURE_COLUMNS))
+    return BulkResult(forecasts, failures)
 
 
 def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
@@ -150,56 +312,46 @@ def run_bulk(frame: pd.DataFrame, exog: list[str], config: BulkConfig, *,
         frame: long frame ``series_id, month, value`` + ``exog`` columns.
         exog: exogenous column names passed to the models.
         config: model, horizon, paths and seed.
-        backend: ``serial``, ``processes`` (joblib, ``workers`` processes) or ``dask``
-            (a LocalCluster of ``workers`` processes, or the cluster at ``scheduler``).
-        workers: number of worker processes for ``processes`` and a local dask cluster.
-        scheduler: address ``tcp://host:port`` of a running dask scheduler.
+        backend, workers, scheduler: where the tasks run (``Backend``).
         chunk_size: series per chunk (default ``default_chunk_size``).
-        progress: called with the number of series finished after each chunk.
-        pooled_progress: called with 1 after each of the pooled model's ``config.horizon``
-            month-ahead fits (``auto`` with ``config.pooled`` only).
+        progress, pooled_progress: as ``run_partitions``.
     Returns:
         BulkResult with rows in input order of series, horizon ascending.
     """
-    check_backend(backend)
-    chunks = job_chunks(frame, workers, chunk_size)
-    # Fitted once, here, on the whole job: every backend hands the workers the same numbers.
-    # ... by ``workers`` local processes (a remote cluster's workers are not the driver's).
-    pooled = pooled_points(frame, config, n_jobs=workers if backend != "serial" else 1,
-                           progress=pooled_progress)
-    tasks = ((c, exog, config, pooled_for(c, pooled)) for c in chunks)
-    count = progress or (lambda n: None)
-    results = execute(forecast_chunk, tasks, backend=backend, workers=workers,
-                      scheduler=scheduler,
-                      tick=lambda res: count(int(res[0]["series_id"].nunique())))
-    forecasts = pd.concat([r[0] for r in results], ignore_index=True) if results else \
-        pd.DataFrame(columns=list(OUTPUT_COLUMNS))
-    failures = pd.DataFrame([f for r in results for f in r[1]], columns=list(FAILURE_COLUMNS))
-    return BulkResult(forecasts, failures)
+    with Backend(backend, workers, scheduler) as where:
+        return run_partitions(frame_partitions(frame, exog, workers, chunk_size), config,
+                              where, progress=progress, pooled_progress=pooled_progress)
 
 
-def _run_dask(fn: Callable[..., T], tasks: list[tuple], workers: int, scheduler: str | None,
-              tick: Callable[[T], None]) -> list[T]:
-    from distributed import Client, LocalCluster, as_completed
+def _run_dask(fn: Callable[..., T], tasks: list[tuple], backend: Backend,
+              tick: Callable[[T], None], keep: bool) -> list[T]:
+    from distributed import as_completed
 
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-    try:
-        with Client(cluster if cluster is not None else scheduler) as client:
-            futures = [client.submit(fn, *task, pure=False) for task in tasks]
-            position = {f.key: i for i, f in enumerate(futures)}
-            results: list = [None] * len(futures)
-            for fut in as_completed(futures):
-                res = fut.result()
-                results[position[fut.key]] = res
-                tick(res)
-                fut.release()
-            return results
-    except OSError as exc:
-        raise UsageError(f"cannot reach dask scheduler {scheduler!r}: "
-                         f"{exc}", option="scheduler") from None
-    finally:
-        if cluster is not None:
-            cluster.close()
+    client = backend.client()
+    # Arguments shared by every task (the pooled model) travel once.
+    shared = {id(a): client.scatter(a, broadcast=True) for a in _shared_args(tasks)}
+    futures = [client.submit(fn, *[shared.get(id(a), a) for a in task], pure=False)
+               for task in tasks]
+    position = {f.key: i for i, f in enumerate(futures)}
+    results: list = [None] * len(futures) if keep else []
+    for fut in as_completed(futures):
+        res = fut.result()
+        tick(res)
+        if keep:
+            results[position[fut.key]] = res
+        fut.release()
+    for f in shared.values():
+        f.release()
+    return results
+
+
+def _shared_args(tasks: list[tuple]) -> list[Any]:
+    """Objects passed to more than one task that are worth sending once (fitted models)."""
+    from models.zoo.pooled import PooledWindows
+
+    seen: dict[int, Any] = {}
+    for task in tasks:
+        for a in task:
+            if isinstance(a, PooledWindows):
+                seen[id(a)] = a
+    return list(seen.values())

@@ -38,11 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from forecast.bulk.engine import check_backend, execute, job_chunks, pooled_for, pooled_points
-from forecast.bulk.series import FAILURE_COLUMNS, OUTPUT_COLUMNS, BulkConfig, forecast_chunk
+from forecast.bulk.engine import Backend, execute, fit_pooled, forecast_partition, shared
+from forecast.bulk.partitions import Partition
+from forecast.bulk.series import FAILURE_COLUMNS, OUTPUT_COLUMNS, BulkConfig
 from forecast.files import fault_point, place_dir, sha256_file, write_file_atomically, write_json
 from models.core.errors import UsageError
 from models.core.version import orecast_version
@@ -89,11 +89,6 @@ def _manifest_format(folder: Path) -> str | None:
         return None
 
 
-def input_sha256(path: str | os.PathLike[str]) -> str:
-    """sha256 of the input file's bytes: the job's input fingerprint."""
-    return sha256_file(Path(path))
-
-
 def part_name(index: int) -> str:
     """``part-00007.parquet`` for task 7 (five digits; more tasks just widen the number)."""
     return f"part-{index:05d}.parquet"
@@ -125,21 +120,21 @@ def _write_parquet(frame: pd.DataFrame, path: Path, kind: str) -> str:
     return sha256_file(path)
 
 
-def write_part(staging: str, records: str, index: int, chunk: pd.DataFrame,
-               exog: list[str], config: BulkConfig, pooled: dict[str, np.ndarray]
-               ) -> dict[str, Any]:
-    """Forecast one task's series, write its two parts into ``staging``, then its record
-    into ``records``.
+def write_part(staging: str, records: str, part: Partition, config: BulkConfig,
+               pooled: Any) -> dict[str, Any]:
+    """Read and forecast one partition, write its two parts into ``staging``, then its
+    record into ``records``.
 
     Runs where the task runs (a worker); returns only the record.
 
     Returns:
         ``index, series, forecasts_rows, forecasts_sha256, failures_rows, failures_sha256``.
     """
-    forecasts, failures = forecast_chunk(chunk, exog, config, pooled)
+    forecasts, failures = forecast_partition(part, config, pooled)
     root = Path(staging)
+    index = part.index
     name = part_name(index)
-    record = {"index": index, "series": int(chunk["series_id"].nunique()),
+    record = {"index": index, "series": int(forecasts["series_id"].nunique()),
               "forecasts_rows": len(forecasts),
               "forecasts_sha256": _write_parquet(forecasts, root / FORECASTS / name, FORECASTS),
               "failures_rows": len(failures),
@@ -179,23 +174,36 @@ class PartsJob:
         return self.staging.with_name(self.staging.name + ".done")
 
 
-def plan_job(out: Path, input_path: str | os.PathLike[str], config: BulkConfig,
-             chunks: list[pd.DataFrame]) -> PartsJob:
+def units_digest(partitions: list[Partition]) -> str:
+    """sha256 of what each work unit holds: its series (rows held by the driver) or its files."""
+    units = hashlib.sha256()
+    for p in partitions:
+        if p.frame is not None:
+            held = p.frame["series_id"].unique()
+        elif p.shuffled:
+            # The shuffle folder's own location is not part of what the unit holds.
+            held = [f"{Path(f).parent.name}/{Path(f).name}" for f in p.files]
+        else:
+            held = p.files
+        units.update("\x1f".join(map(str, held)).encode() + b"\x1e")
+    return units.hexdigest()
+
+
+def plan_job(out: Path, input_spec: str, input_digest: str, config: BulkConfig,
+             partitions: list[Partition]) -> PartsJob:
     """The job's identity: its arguments, its work units and its input's digest.
 
-    The series of every work unit are part of the fingerprint, so a different chunking (another
+    What every work unit holds is part of the fingerprint, so a different chunking (another
     ``--chunk-size`` or ``--workers`` default) never reuses parts.
     """
-    units = hashlib.sha256()
-    for c in chunks:
-        units.update("\x1f".join(map(str, c["series_id"].unique())).encode() + b"\x1e")
     arguments = {"model": config.model, "horizon": config.horizon,
                  "season_length": config.season_length, "n_paths": config.n_paths,
                  "seed": config.seed, "pooled": config.pooled,
-                 "model_params": dict(config.model_params), "tasks": len(chunks)}
-    inp = {"path": str(Path(input_path).absolute()), "sha256": input_sha256(input_path)}
-    key = json.dumps({"format": PARTS_FORMAT, "arguments": arguments, "units":
-                      units.hexdigest(), "input_sha256": inp["sha256"],
+                 "model_params": dict(config.model_params), "tasks": len(partitions)}
+    units = units_digest(partitions)
+    inp = {"path": input_spec, "sha256": input_digest}
+    key = json.dumps({"format": PARTS_FORMAT, "arguments": arguments, "units": units,
+                      "input_sha256": inp["sha256"],
                       "orecast_version": orecast_version()}, sort_keys=True)
     return PartsJob(out, arguments, inp, hashlib.sha256(key.encode()).hexdigest())
 
@@ -247,46 +255,47 @@ class PartsRun:
     reused: int
 
 
-def run_parts(frame: pd.DataFrame, exog: list[str], config: BulkConfig, out: Path,
-              input_path: str | os.PathLike[str], *, backend: str = "serial",
-              workers: int = 1, scheduler: str | None = None, chunk_size: int | None = None,
+def run_parts(partitions: list[Partition], config: BulkConfig, backend: Backend, out: Path,
+              input_spec: str, input_digest: str, *,
               progress: Callable[[int], None] | None = None,
               pooled_progress: Callable[[int], None] | None = None) -> PartsRun:
-    """Forecast every series of ``frame`` into the output folder ``out``, as parts.
+    """Forecast every series of the partitions into the output folder ``out``, as parts.
 
-    Arguments as ``forecast.bulk.engine.run_bulk``; ``out`` is checked by
-    ``check_output_folder``; ``input_path`` is the file ``frame`` was read from (its sha256
-    is part of the job's fingerprint). ``progress`` is called with the series of each part
-    as it is finished (parts kept from an interrupted run count at the start).
-
+    Args:
+        partitions, config, backend, pooled_progress: as
+            ``forecast.bulk.engine.run_partitions``.
+        out: the folder, checked by ``check_output_folder``.
+        input_spec, input_digest: ``--input`` as given and the input's sha256
+            (``forecast.bulk.partitions.input_sha256``), part of the job's fingerprint.
+        progress: called with the series of each part as it is finished (parts kept from
+            an interrupted run count at the start).
     Returns:
         PartsRun (the manifest without its ``run`` block: see ``finish``).
     """
-    check_backend(backend)
-    chunks = job_chunks(frame, workers, chunk_size)
-    job = plan_job(out, input_path, config, chunks)
+    job = plan_job(out, input_spec, input_digest, config, partitions)
     resumed = job.records.is_dir()
     _open_staging(job)
-    done = finished_parts(job.staging, job.records, len(chunks)) if resumed else {}
+    done = finished_parts(job.staging, job.records, len(partitions)) if resumed else {}
     count = progress or (lambda n: None)
     if resumed:
         log.info("bulk: resuming %s: %d of %d parts were finished by an interrupted run of "
-                 "the same job", out, len(done), len(chunks))
+                 "the same job", out, len(done), len(partitions))
         count(sum(r["series"] for r in done.values()))
-    todo = [i for i in range(len(chunks)) if i not in done]
-    pooled = (pooled_points(frame, config, n_jobs=workers if backend != "serial" else 1,
-                            progress=pooled_progress) if todo else {})
-    tasks = ((str(job.staging), str(job.records), i, chunks[i], exog, config,
-              pooled_for(chunks[i], pooled)) for i in todo)
+    todo = [p for p in partitions if p.index not in done]
+    # The pooled model learns from every series, finished parts' too (as the run that
+    # wrote them did); with nothing left to compute it is not needed.
+    pooled = fit_pooled(partitions, config, backend, progress=pooled_progress) if todo \
+        else None
 
     def tick(record: dict[str, Any]) -> None:
         count(record["series"])
         fault_point(f"bulk-part:{record['index']}")
 
-    for record in execute(write_part, tasks, backend=backend, workers=workers,
-                          scheduler=scheduler, tick=tick):
-        done[record["index"]] = record
-    parts = [done[i] for i in range(len(chunks))]
+    with shared(pooled, backend) as model:
+        tasks = ((str(job.staging), str(job.records), p, config, model) for p in todo)
+        for record in execute(write_part, tasks, backend, tick=tick):
+            done[record["index"]] = record
+    parts = [done[p.index] for p in partitions]
     manifest = {
         "format": PARTS_FORMAT,
         "fingerprint": job.fingerprint,
@@ -305,7 +314,8 @@ def run_parts(frame: pd.DataFrame, exog: list[str], config: BulkConfig, out: Pat
                    "rows": sum(p["forecasts_rows"] for p in parts),
                    "fallbacks": sum(p["failures_rows"] for p in parts)},
     }
-    return PartsRun(manifest, job.staging, job.records, computed=len(todo), reused=len(chunks) - len(todo))
+    return PartsRun(manifest, job.staging, job.records, computed=len(todo),
+                    reused=len(partitions) - len(todo))
 
 
 def finish(job: PartsRun, out: Path, run: Mapping[str, Any]) -> Path:

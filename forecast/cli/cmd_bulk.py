@@ -1,15 +1,13 @@
-"""``orecast bulk``: forecast many series from one long file, on one machine or a dask cluster."""
+"""``orecast bulk``: forecast many series, on one machine or a dask cluster (the job itself is
+``forecast.bulk.job``)."""
 
 from __future__ import annotations
 
 import logging
-import sys
-import time
-from pathlib import Path
 
 import typer
 
-from forecast.bulk import BulkConfig, output_paths, read_series, run_bulk, write_result
+from forecast.bulk import BulkConfig
 from forecast.cli.logs import show_progress
 from forecast.cli.options import (
     MAX_HORIZON,
@@ -37,9 +35,10 @@ def _quiet_dask() -> None:
 
 
 def bulk(
-    input: Path = typer.Option(..., "--input", help="Long file with series_id, timestamp, "
-                               "value (+ numeric exogenous columns): .csv, .csv.gz or "
-                               ".parquet."),
+    input: str = typer.Option(..., "--input", help="Long file with series_id, timestamp, "
+                              "value (+ numeric exogenous columns): .csv, .csv.gz or "
+                              ".parquet; or a folder of .parquet files, or a glob of "
+                              "files (quoted: 'data/*.parquet'), read by the workers."),
     horizon: int = typer.Option(..., "--horizon", min=1, max=MAX_HORIZON,
                                 help="Months to forecast."),
     output: str = typer.Option(..., "--output", help="Forecast file (.csv, .csv.gz or "
@@ -64,13 +63,14 @@ def bulk(
     chunk_size: int | None = typer.Option(None, "--chunk-size", min=1,
                                           help="Series per work unit (default: automatic)."),
     pooled: bool = typer.Option(True, "--pooled/--no-pooled", help="With auto: also use "
-                                "the pooled model fitted on all series of the file (at "
+                                "the pooled model fitted on all series of the job (at "
                                 "least 100); --no-pooled forecasts each series alone."),
     progress: bool | None = typer.Option(None, "--progress/--no-progress",
                                          help="Progress bars on stderr (default: when it is "
                                          "a terminal, at the INFO level)."),
 ) -> None:
-    """Forecast every series of a long file; one row per series and month ahead.
+    """Forecast every series of a long file (or a folder or glob of them); one row per
+    series and month ahead, in one file or a folder of Parquet parts.
 
     Output columns: series_id, horizon, timestamp, forecast, p10, p50, p90. Values must be
     non-negative (forecasts are clipped at 0). The same --seed gives the same file on every
@@ -78,59 +78,21 @@ def bulk(
     to seasonal naive (or naive) and are listed in failures.csv with the reason; 2 bad input
     (one line per problem, file:row: field: expected ...).
     """
-    from tqdm import tqdm
-
     if backend is None:
         backend = "dask" if scheduler or workers > 1 else "serial"
     if scheduler and backend != "dask":
         raise UsageError("--scheduler: only with --backend dask")
     if backend == "dask" and not log.isEnabledFor(logging.DEBUG):
         _quiet_dask()
-    from forecast.bulk.parts import check_output_folder, finish, is_folder_output, run_parts
+    from forecast.bulk.engine import Backend
+    from forecast.bulk.job import run_job
 
-    # A name that cannot be written is refused before any work.
-    out_dir = check_output_folder(output) if is_folder_output(output) else None
-    if out_dir is None:
-        output_paths(output)
-    frame, exog = read_series(input)
-    n_series = int(frame["series_id"].nunique())
     config = BulkConfig(horizon=horizon, model=model, season_length=season_length,
                         n_paths=n_paths, seed=seed, pooled=pooled)
-    from forecast.bulk.series import make_bulk_model
-
-    make_bulk_model(config)  # an unknown model name is a usage error before any work
-    log.info("bulk: %d series, model %s, backend %s, %d worker(s)", n_series, model, backend,
-             workers)
-    started = time.perf_counter()
-    uses_pooled = model == "auto" and pooled
-    if progress is None:
-        progress = show_progress()
-    with tqdm(total=config.horizon, unit="month-ahead model", desc="pooled model", leave=False,
-              disable=not (progress and uses_pooled), file=sys.stderr,
-              dynamic_ncols=True) as pooled_bar, \
-            tqdm(total=n_series, unit="series", disable=not progress, file=sys.stderr,
-                 dynamic_ncols=True, delay=0.1) as bar:
-        kwargs = {"backend": backend, "workers": workers, "scheduler": scheduler,
-                  "chunk_size": chunk_size, "progress": bar.update,
-                  "pooled_progress": pooled_bar.update}
-        if out_dir is None:
-            result = run_bulk(frame, exog, config, **kwargs)
-        else:
-            job = run_parts(frame, exog, config, out_dir, input, **kwargs)
-    wall = time.perf_counter() - started
-    rate = n_series / max(wall, 1e-9)
-    if out_dir is None:
-        out, failures = write_result(result, output)
-        n_failed = len(result.failures)
-        written = f"{out} and {failures}"
-    else:
-        n_failed = job.manifest["totals"]["fallbacks"]
-        finish(job, out_dir, {"backend": backend, "workers": workers,
-                              "wall_s": round(wall, 3), "series_per_s": round(rate, 3),
-                              "parts_computed": job.computed, "parts_reused": job.reused})
-        written = (f"{out_dir}/ ({job.computed + job.reused} parts, {job.reused} kept from "
-                   f"an interrupted run)")
-    log.info("bulk: %d series, %d fell back, in %.1f s (%.1f series/s); wrote %s", n_series,
-             n_failed, wall, rate, written)
-    if n_failed:
+    with Backend(backend, workers, scheduler) as where:
+        done = run_job(input, output, config, where, chunk_size=chunk_size,
+                       progress=show_progress() if progress is None else progress)
+    log.info("bulk: %d series, %d fell back, in %.1f s (%.1f series/s); wrote %s",
+             done.series, done.fallbacks, done.wall_s, done.series_per_s, done.written)
+    if done.fallbacks:
         raise typer.Exit(code=EXIT_FALLBACK)

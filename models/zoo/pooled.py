@@ -15,14 +15,16 @@ absolute-error loss, so in scaled units it minimises the MASE it is judged by. T
 (24 input months, absolute error, 300 iterations at learning rate 0.05, unweighted windows)
 were chosen on the holdout inside the M3 monthly training parts (BENCHMARKS.md).
 
-The model is fitted and applied in the main process of a bulk job; workers receive only
-each series' forecast (an array), and nothing fitted is stored.
+In a bulk job each task samples the windows of its own series and sends only those; the
+job's sample (the lowest priorities of all) is fitted in the main process, and the fitted
+model travels to the tasks, which forecast their series with it. Nothing fitted is stored.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
@@ -52,6 +54,57 @@ def describe(y: np.ndarray, input_months: int, season_length: int
     return (window - level) / scale, level, scale
 
 
+def window_priorities(key: int, n: int, seed: int) -> np.ndarray:
+    """Priorities of a series' ``n`` windows (uint64, shape (n,)): SplitMix64 of its key,
+    the seed and the window's number, so the same on every machine and in every task."""
+    with np.errstate(over="ignore"):
+        base = np.uint64(key) ^ (np.uint64(seed) * np.uint64(0xD1B54A32D192ED03))
+        z = base + (np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _lowest(priority: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` lowest priorities (all when fewer), in position order."""
+    if len(priority) <= k:
+        return np.arange(len(priority))
+    return np.sort(np.argpartition(priority, k - 1)[:k])
+
+
+@dataclass(frozen=True)
+class WindowSample:
+    """Training windows chosen by priority, with what a merge needs.
+
+    Attributes:
+        priority: uint64, shape (m,); key: the window's series key, uint64 (m,).
+        x: scaled inputs (m, input_months); y: scaled targets (m, horizon); NaN where
+            ``valid`` is False (a chosen window with a missing value).
+        valid: bool (m,).
+    """
+
+    priority: np.ndarray
+    key: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    valid: np.ndarray
+
+    @classmethod
+    def empty(cls, input_months: int, horizon: int) -> WindowSample:
+        """No window."""
+        return cls(np.zeros(0, np.uint64), np.zeros(0, np.uint64),
+                   np.zeros((0, input_months)), np.zeros((0, horizon)), np.zeros(0, bool))
+
+    def merge(self, other: WindowSample, k: int) -> WindowSample:
+        """The ``k`` lowest-priority windows of both samples."""
+        prio = np.concatenate([self.priority, other.priority])
+        keep = _lowest(prio, k)
+        cat = [np.concatenate([a, b])[keep] for a, b in (
+            (self.key, other.key), (self.x, other.x), (self.y, other.y),
+            (self.valid, other.valid))]
+        return WindowSample(prio[keep], *cat)
+
+
 class PooledWindows:
     """Direct multi-month forecaster fitted on windows of many series (same unit as the data).
 
@@ -60,10 +113,11 @@ class PooledWindows:
         input_months: length of the window read before each forecast origin.
         season_length: months per season (level and scale).
         min_series: fewest series with at least one window; fewer -> ``ModelDeclined``.
-        max_windows: windows used at most; a larger panel is subsampled (seeded) so the
-            cost stays bounded (about 45 s on 2 cores at 30,000 windows, 18 months ahead).
+        max_windows: windows used at most; a larger panel is subsampled (the windows of
+            lowest priority, see ``sample``) so the cost stays bounded (about 45 s on 2 cores
+            at 30,000 windows, 18 months ahead).
         max_iter, learning_rate: boosting settings of every month-ahead model.
-        seed: random state of the subsample and of the boosting's validation split.
+        seed: seeds the windows' priorities and the boosting's validation split.
     """
 
     def __init__(self, *, horizon: int, input_months: int = 24, season_length: int = 12,
@@ -78,46 +132,84 @@ class PooledWindows:
         self.learning_rate = learning_rate
         self.seed = seed
 
-    def _windows(self, panel: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
+    def sample(self, keys: np.ndarray, panel: Sequence[np.ndarray]) -> WindowSample:
+        """The windows of ``panel`` with the ``max_windows`` lowest priorities, built.
+
+        Every (series, cut) has a priority from its series key, its cut and the seed
+        (``window_priorities``), so the windows kept from a whole job do not depend on how its
+        series were split into tasks: the lowest of each task's lowest are the job's lowest
+        (``WindowSample.merge``). Windows are chosen before they are built, so a huge panel
+        costs no more memory than ``max_windows`` windows; a chosen window with a missing
+        value is then dropped (``valid`` False).
+
+        Args:
+            keys: a stable 64-bit key per series (a hash of its id), shape (n_series,).
+            panel: the series, 1-D arrays in time order, NaN = missing month.
+        """
         lo, h = self.input_months, self.horizon
         first = max(lo, self.season_length + 1)
-        # Windows are numbered (series, cut) in order; a seeded subsample of the numbers is
-        # drawn before any window is built, so a huge panel costs no more memory than this.
-        counts = np.array([max(0, len(y) - h + 1 - first) for y in panel], dtype=np.int64)
-        ends = np.cumsum(counts)
-        total = int(ends[-1]) if counts.size else 0
-        flat = (np.arange(total) if total <= self.max_windows else np.sort(
-            np.random.default_rng(self.seed).choice(total, self.max_windows, replace=False)))
-        series_of = np.searchsorted(ends, flat, side="right")
-        cut_of = first + flat - (ends - counts)[series_of]
-        xs, ys, used = [], [], set()
-        for i, e in zip(series_of.tolist(), cut_of.tolist(), strict=True):
-            y = panel[i]
+        prio, series_of, cut_of = [], [], []
+        for i, (key, y) in enumerate(zip(keys.tolist(), panel, strict=True)):
+            n = max(0, len(y) - h + 1 - first)
+            if n:
+                prio.append(window_priorities(key, n, self.seed))
+                series_of.append(np.full(n, i))
+                cut_of.append(first + np.arange(n))
+        if not prio:
+            return WindowSample.empty(lo, h)
+        prio_all = np.concatenate(prio)
+        keep = _lowest(prio_all, self.max_windows)
+        series_k = np.concatenate(series_of)[keep]
+        cut_k = np.concatenate(cut_of)[keep]
+        x = np.full((len(keep), lo), np.nan)
+        t = np.full((len(keep), h), np.nan)
+        valid = np.zeros(len(keep), dtype=bool)
+        for j, (i, e) in enumerate(zip(series_k.tolist(), cut_k.tolist(), strict=True)):
+            y = np.asarray(panel[i], dtype=float)
             d = describe(y[:e], lo, self.season_length)
             target = y[e:e + h]
             if d is None or not np.all(np.isfinite(target)):
                 continue
-            x, level, scale = d
-            xs.append(x)
-            ys.append((target - level) / scale)
-            used.add(i)
-        return np.asarray(xs).reshape(-1, lo), np.asarray(ys).reshape(-1, h), len(used)
+            x[j], level, scale = d
+            t[j] = (target - level) / scale
+            valid[j] = True
+        return WindowSample(prio_all[keep], keys[series_k], x, t, valid)
 
-    def fit(self, panel: Sequence[np.ndarray], *, n_jobs: int = 1,
-            progress: Callable[[int], None] | None = None) -> Self:
+    def fit(self, panel: Sequence[np.ndarray], keys: np.ndarray | None = None, *,
+            n_jobs: int = 1, progress: Callable[[int], None] | None = None) -> Self:
         """Fit on every series of ``panel`` (1-D arrays in time order, NaN = missing month).
 
         Args:
             panel: the series, same unit each (oz, or the series' own unit in bulk).
+            keys: a stable 64-bit key per series (default: its position in ``panel``).
+            n_jobs, progress: as ``fit_sample``.
+        Raises:
+            ModelDeclined: fewer than ``min_series`` series long enough for one window.
+        """
+        if keys is None:
+            keys = np.arange(len(panel), dtype=np.uint64)
+        return self.fit_sample(self.sample(keys, [np.asarray(s, dtype=float) for s in panel]),
+                               n_jobs=n_jobs, progress=progress)
+
+    def fit_sample(self, sample: WindowSample, *, n_jobs: int = 1,
+                   progress: Callable[[int], None] | None = None) -> Self:
+        """Fit on the valid windows of ``sample`` (``sample`` or merged task samples),
+        in order of priority.
+
+        Args:
+            sample: the job's windows (at most ``max_windows``).
             n_jobs: processes fitting the month-ahead models side by side, one thread each
                 (the models do not depend on each other: same result for any ``n_jobs``).
             progress: called with 1 after each month-ahead model is fitted.
         Raises:
-            ModelDeclined: fewer than ``min_series`` series long enough for one window.
+            ModelDeclined: fewer than ``min_series`` series with a window.
         """
         from joblib import Parallel, delayed
 
-        x, y, n_series = self._windows([np.asarray(s, dtype=float) for s in panel])
+        order = np.lexsort((sample.key, sample.priority))
+        order = order[sample.valid[order]]
+        x, y = sample.x[order], sample.y[order]
+        n_series = len(np.unique(sample.key[order]))
         if n_series < self.min_series:
             raise ModelDeclined(f"pooled: {n_series} series with a full window of "
                                 f"{self.input_months}+{self.horizon} months, needs "

@@ -1,7 +1,9 @@
 """``orecast bulk --scheduler`` on a real dask cluster started from its own command lines
 (``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1): one worker is killed
 (its nanny with it) once the first series are finished, and the job still completes with
-the bytes of a serial run, the lost tasks recomputed on the surviving worker."""
+the bytes of a serial run, the lost tasks recomputed on the surviving worker. Once with one
+input file and one output file, once with a folder of Parquet files whose series are split
+across files (repartitioned by the workers) written as a folder of parts."""
 
 from __future__ import annotations
 
@@ -111,3 +113,49 @@ def test_a_worker_killed_mid_run_the_job_completes_with_the_serial_bytes(series_
     assert job.wait(timeout=600) == 0, "".join(tail)
     reader.join(timeout=30)
     assert out.read_bytes() == serial.read_bytes()
+
+
+def test_partitioned_input_and_output_with_a_worker_killed_match_the_serial_run(
+        series_csv, tmp_path, cluster):
+    import json
+
+    import pandas as pd
+
+    address, workers = cluster
+    data = tmp_path / "dataset"
+    data.mkdir()
+    frame = pd.read_csv(series_csv)
+    # Rows dealt to 8 files in turn: every series spans several files.
+    for k in range(8):
+        frame.iloc[k::8].to_parquet(data / f"rows-{k}.parquet", index=False)
+    args = ("--horizon", "12", "--model", "auto", "--no-pooled", "--n-paths", "200")
+    assert main(["bulk", "--input", str(data), "--output", f"{tmp_path / 'serial'}/", *args,
+                 "--no-progress"]) == 0
+
+    out = tmp_path / "cluster"
+    cmd = [sys.executable, "-c", "from forecast.cli import run; run()", "bulk", "--input",
+           str(data), "--output", f"{out}/", *args, "--scheduler", address, "--no-progress"]
+    err = tmp_path / "job.log"
+    job = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                           stderr=open(err, "w"))
+    deadline = time.monotonic() + 300
+    while job.poll() is None and time.monotonic() < deadline:
+        if list(tmp_path.glob(".cluster.parts-*.done/*.json")):
+            break
+        time.sleep(0.01)
+    assert job.poll() is None, "the job ended before a worker could be killed: " + \
+        err.read_text()
+    _stop(workers[0], signal.SIGKILL)  # the worker and its nanny: no restart
+    assert job.wait(timeout=600) == 0, err.read_text()
+    assert "repartitioned by a hash of series_id" in err.read_text()
+
+    def folder(root: Path) -> tuple[dict, dict]:
+        manifest = json.loads((root / "manifest.json").read_text())
+        manifest.pop("run")
+        manifest["input"].pop("path")
+        return ({str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*.parquet")},
+                manifest)
+
+    assert folder(out) == folder(tmp_path / "serial")
+    assert len(pd.read_parquet(out / "forecasts")) == N_SERIES * 12
+    assert not list(tmp_path.glob(".orecast-shuffle-*"))
