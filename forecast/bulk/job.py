@@ -73,7 +73,8 @@ def run_job(input_spec: str, output: str, config: BulkConfig, backend: Backend, 
         config: model, horizon, paths, seed.
         backend: where the tasks run (closed by the caller).
         chunk_size: series per task when the driver reads one file (default: automatic).
-        progress: progress bars on stderr (over series, and the pooled model's fits).
+        progress: progress bars on stderr: over series (over tasks when the workers read
+            the files), and over the pooled model's fits.
     Raises:
         UsageError, DataValidationError, OutputWriteError: nothing written at ``output``.
     """
@@ -92,9 +93,12 @@ def run_job(input_spec: str, output: str, config: BulkConfig, backend: Backend, 
                   leave=False, disable=not (progress and config.model == "auto"
                                             and config.pooled),
                   file=sys.stderr, dynamic_ncols=True) as pooled_bar, \
-                tqdm(total=n_series, unit="series", disable=not progress, file=sys.stderr,
-                     dynamic_ncols=True, delay=0.1) as bar:
-            bars = {"progress": bar.update, "pooled_progress": pooled_bar.update}
+                tqdm(total=n_series or len(partitions), unit="series" if n_series else "part",
+                     disable=not progress, file=sys.stderr, dynamic_ncols=True,
+                     delay=0.1) as bar:
+            # Series when the driver knows how many, else the tasks (files or buckets).
+            tick = bar.update if n_series else (lambda n: bar.update(1))
+            bars = {"progress": tick, "pooled_progress": pooled_bar.update}
             if out_dir is None:
                 result = run_partitions(partitions, config, backend, **bars)
             else:

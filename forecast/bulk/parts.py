@@ -267,8 +267,8 @@ def run_parts(partitions: list[Partition], config: BulkConfig, backend: Backend,
         out: the folder, checked by ``check_output_folder``.
         input_spec, input_digest: ``--input`` as given and the input's sha256
             (``forecast.bulk.partitions.input_sha256``), part of the job's fingerprint.
-        progress: called with the series of each part as it is finished (parts kept from
-            an interrupted run count at the start).
+        progress: called with the series count of each part as it is finished (parts kept
+            from an interrupted run are counted at the start).
     Returns:
         PartsRun (the manifest without its ``run`` block: see ``finish``).
     """
@@ -280,7 +280,8 @@ def run_parts(partitions: list[Partition], config: BulkConfig, backend: Backend,
     if resumed:
         log.info("bulk: resuming %s: %d of %d parts were finished by an interrupted run of "
                  "the same job", out, len(done), len(partitions))
-        count(sum(r["series"] for r in done.values()))
+        for record in done.values():
+            count(record["series"])
     todo = [p for p in partitions if p.index not in done]
     # The pooled model learns from every series, finished parts' too (as the run that
     # wrote them did); with nothing left to compute it is not needed.

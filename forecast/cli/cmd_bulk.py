@@ -61,7 +61,9 @@ def bulk(
                                 max=MAX_PATHS, help="Sample paths per series."),
     seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Root seed; each series derives its own."),
     chunk_size: int | None = typer.Option(None, "--chunk-size", min=1,
-                                          help="Series per work unit (default: automatic)."),
+                                          help="Series per work unit when the driver reads "
+                                          "one file (default: automatic); a folder or "
+                                          "glob has one unit per file or hash bucket."),
     pooled: bool = typer.Option(True, "--pooled/--no-pooled", help="With auto: also use "
                                 "the pooled model fitted on all series of the job (at "
                                 "least 100); --no-pooled forecasts each series alone."),
