@@ -6,7 +6,8 @@ of the zoo forecasts the 2018 total from December 2017 (0 months of 2018 known),
 ``orecast guidance`` asks the served mixture to. Printed per member: the mean log ratio of
 its P50 to the true total (``bias``: +0.05 is about 5% too high), the mean absolute log
 ratio (``mad``), and how often its 80% interval held the truth, with the misses below and
-above it. A member that declines a history (no ore tonnes, too short) is left out of that
+above it; then the same bias for the equal-weight mixture's mean (the mean of the members'
+means, whatever its spread factor). A member that declines a history (no ore tonnes, too short) is left out of that
 plant-year, as the mixture leaves it out. Nothing here reads real data.
 
     .venv/bin/python benchmarks/december_bias.py --plant-years 150
@@ -48,6 +49,7 @@ def one_plant_year(seed: int, published: bool, n_paths: int) -> list[dict]:
             continue
         lo, med, hi = np.quantile(yf.annual_paths, [0.1, 0.5, 0.9])
         rows.append({"seed": seed, "member": name, "lr": float(np.log(med / truth)),
+                     "mean": float(yf.annual_paths.mean()), "truth": truth,
                      "inside": lo <= truth <= hi, "below": truth < lo, "above": truth > hi})
     return rows
 
@@ -74,6 +76,10 @@ def main() -> None:
           f"{', published like the reference plant' if args.published else ''}), "
           f"{args.n_paths} paths per member:")
     print(table.round(3).to_string())
+    # The equal-weight mixture's mean is the mean of its members' means.
+    per_year = df.groupby("seed").agg(mean=("mean", "mean"), truth=("truth", "first"))
+    print(f"equal-weight mixture of these members: mean log ratio of its mean to the truth "
+          f"{float(np.log(per_year['mean'] / per_year['truth']).mean()):.3f}")
     print(f"wall time {time.time() - t0:.0f} s on {args.jobs} jobs")
 
 

@@ -11,6 +11,12 @@ the smallest factor at which the 80% (and 50%) interval still covers the true to
 averaged. Nothing here reads real data.
 
     .venv/bin/python benchmarks/mixture_spread.py --plant-years 400
+
+The same at one number of months known, on other seeds, with the plants' complete monthly
+figures or published like the reference plant (the guidance section of BENCHMARKS.md):
+
+    .venv/bin/python benchmarks/mixture_spread.py --plant-years 300 --months-known 0 --first-seed 30000 --complete
+    .venv/bin/python benchmarks/mixture_spread.py --plant-years 300 --months-known 0 --first-seed 30000
 """
 
 from __future__ import annotations
@@ -30,11 +36,16 @@ from models.zoo import make_model
 FIRST_SEED = 10_000
 
 
-def needed_factor(seed: int, n_paths: int) -> tuple[int, float, float]:
-    """(months known, factor needed by the 80% interval, by the 50% interval)."""
+def needed_factor(seed: int, n_paths: int, months_known: int | None = None,
+                  complete: bool = False) -> tuple[int, float, float]:
+    """(months known, factor needed by the 80% interval, by the 50% interval).
+
+    ``months_known`` None cycles 0..11 by seed; ``complete`` keeps every monthly figure and
+    the ore tonnes instead of publishing the plant like the reference plant.
+    """
     plant = simulate_plant(108, seed=seed, start="2010-01")
-    history, periods = as_published(plant)
-    months_known = seed % 12
+    history, periods = (plant, None) if complete else as_published(plant)
+    months_known = seed % 12 if months_known is None else months_known
     as_of = pd.Period("2017-12", "M") + months_known
     yf = forecast_year(make_model("ensemble", spread=1.0), history, as_of, 2018,
                        n_paths=n_paths, seed=seed, periods=periods)
@@ -54,15 +65,24 @@ def main() -> None:
     ap.add_argument("--plant-years", type=int, default=400)
     ap.add_argument("--n-paths", type=int, default=1000)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--months-known", type=int, default=None, choices=range(12),
+                    help="months of 2018 known at every plant-year (default: seed %% 12)")
+    ap.add_argument("--first-seed", type=int, default=FIRST_SEED)
+    ap.add_argument("--complete", action="store_true",
+                    help="every monthly figure and the ore tonnes, not as published")
     args = ap.parse_args()
     t0 = time.time()
-    rows = Parallel(n_jobs=args.jobs)(delayed(needed_factor)(FIRST_SEED + i, args.n_paths)
-                                      for i in range(args.plant_years))
+    rows = Parallel(n_jobs=args.jobs)(delayed(needed_factor)(
+        args.first_seed + i, args.n_paths, args.months_known, args.complete)
+        for i in range(args.plant_years))
     df = pd.DataFrame(rows, columns=["months_known", "k80", "k50"])
     k80 = float(np.quantile(df["k80"], 0.8))
     k50 = float(np.quantile(df["k50"], 0.5))
-    print(f"{args.plant_years} simulated plant-years (seeds {FIRST_SEED}-"
-          f"{FIRST_SEED + args.plant_years - 1}), equal mixture with spread 1:")
+    known = "0-11 by seed" if args.months_known is None else args.months_known
+    print(f"{args.plant_years} simulated plant-years (seeds {args.first_seed}-"
+          f"{args.first_seed + args.plant_years - 1}, months known {known}, "
+          f"{'complete monthly figures' if args.complete else 'published'}), "
+          f"equal mixture with spread 1:")
     print(f"  coverage at spread 1: 80% interval {100 * (df['k80'] <= 1).mean():.1f}%, "
           f"50% interval {100 * (df['k50'] <= 1).mean():.1f}%")
     print(f"  factor for 80% coverage of the 80% interval: {k80:.3f}")

@@ -26,7 +26,8 @@ from forecast.bulk.series import (
     history_frame,
 )
 from models.core.columns import TARGET
-from models.core.errors import UsageError
+from models.core.errors import ModelDeclined, UsageError
+from models.zoo.pooled import PooledWindows, WindowSample
 
 log = logging.getLogger("forecast.bulk")
 
@@ -108,18 +109,16 @@ def _panel(frame: pd.DataFrame) -> tuple[list[str], list[np.ndarray]]:
     return ids, panel
 
 
-def pooled_spec(config: BulkConfig) -> Any:
-    """The job's unfitted pooled model (``models.zoo.pooled.PooledWindows``), or None unless
-    ``config.model`` is ``auto`` and ``config.pooled``."""
-    from models.zoo.pooled import PooledWindows
-
+def pooled_spec(config: BulkConfig) -> PooledWindows | None:
+    """The job's unfitted pooled model, or None unless ``config.model`` is ``auto`` and
+    ``config.pooled``."""
     if config.model != "auto" or not config.pooled:
         return None
     return PooledWindows(horizon=config.horizon, season_length=config.season_length,
                          min_series=config.pooled_min_series, seed=config.seed)
 
 
-def sample_partition(part: Partition, model: Any) -> Any:
+def sample_partition(part: Partition, model: PooledWindows) -> WindowSample:
     """The pooled model's candidate windows from one partition's series (runs on a worker)."""
     frame, _ = load(part)
     ids, panel = _panel(frame)
@@ -127,7 +126,7 @@ def sample_partition(part: Partition, model: Any) -> Any:
 
 
 def fit_pooled(partitions: list[Partition], config: BulkConfig, backend: Backend, *,
-               progress: Callable[[int], None] | None = None) -> Any:
+               progress: Callable[[int], None] | None = None) -> PooledWindows | None:
     """The pooled model fitted on the windows the tasks sample, or None.
 
     None unless ``config.model`` is ``auto`` and ``config.pooled``; None too, with the reason
@@ -135,17 +134,13 @@ def fit_pooled(partitions: list[Partition], config: BulkConfig, backend: Backend
     sends its lowest-priority windows (at most ``max_windows``); the driver keeps the
     lowest of all as they arrive, so it never holds more than twice that many.
     """
-    from models.core.errors import ModelDeclined
-
     model = pooled_spec(config)
     if model is None:
         return None
     log.info("bulk: fitting the pooled model on windows sampled from the job's series")
-    from models.zoo.pooled import WindowSample
-
     merged = [WindowSample.empty(model.input_months, model.horizon)]
 
-    def take(sample: Any) -> None:
+    def take(sample: WindowSample) -> None:
         merged[0] = merged[0].merge(sample, model.max_windows)
 
     execute(sample_partition, ((p, model) for p in partitions), backend, tick=take,
@@ -160,7 +155,8 @@ def fit_pooled(partitions: list[Partition], config: BulkConfig, backend: Backend
     return model
 
 
-def pooled_points(frame: pd.DataFrame, model: Any) -> dict[str, np.ndarray]:
+def pooled_points(frame: pd.DataFrame, model: PooledWindows | None
+                  ) -> dict[str, np.ndarray]:
     """The fitted pooled model's forecasts of the frame's series, by series id (a series it
     cannot describe, see ``models.zoo.pooled.describe``, has no entry)."""
     if model is None:
@@ -179,14 +175,15 @@ class SharedFile:
 
 
 @functools.lru_cache(maxsize=2)
-def _load_shared(path: str) -> Any:
+def _load_shared(path: str) -> PooledWindows:
     import joblib
 
     return joblib.load(path)
 
 
 @contextlib.contextmanager
-def shared(model: Any, backend: Backend) -> Iterator[Any]:
+def shared(model: PooledWindows | None, backend: Backend
+           ) -> Iterator[PooledWindows | SharedFile | None]:
     """``model`` as the tasks should receive it: itself (serial; dask scatters it once), or
     a ``SharedFile`` for local processes, removed afterwards."""
     if model is None or backend.name != "processes":
@@ -200,14 +197,21 @@ def shared(model: Any, backend: Backend) -> Iterator[Any]:
         yield SharedFile(path)
 
 
-def forecast_partition(part: Partition, config: BulkConfig, pooled: Any
+def forecast_partition(part: Partition, config: BulkConfig,
+                       pooled: PooledWindows | SharedFile | None
                        ) -> tuple[pd.DataFrame, list[dict]]:
     """Read one partition and forecast its series (runs on a worker); ``pooled`` is the
     fitted pooled model, a ``SharedFile`` of it, or None."""
+    from threadpoolctl import threadpool_limits
+
     frame, exog = load(part)
     if isinstance(pooled, SharedFile):
         pooled = _load_shared(pooled.path)
-    return forecast_chunk(frame, exog, config, pooled_points(frame, pooled))
+    # One OpenMP thread, as for the forecasts: the workers are the parallelism, and the
+    # boosting's thread pool would start for every small batch of series.
+    with threadpool_limits(1):
+        points = pooled_points(frame, pooled)
+    return forecast_chunk(frame, exog, config, points)
 
 
 # -- partitions of a frame held by the driver ----------------------------------------------
@@ -347,8 +351,6 @@ def _run_dask(fn: Callable[..., T], tasks: list[tuple], backend: Backend,
 
 def _shared_args(tasks: list[tuple]) -> list[Any]:
     """Objects passed to more than one task that are worth sending once (fitted models)."""
-    from models.zoo.pooled import PooledWindows
-
     seen: dict[int, Any] = {}
     for task in tasks:
         for a in task:

@@ -40,12 +40,20 @@ from typing import Any
 
 import pandas as pd
 
-from forecast.bulk.engine import Backend, execute, fit_pooled, forecast_partition, shared
+from forecast.bulk.engine import (
+    Backend,
+    SharedFile,
+    execute,
+    fit_pooled,
+    forecast_partition,
+    shared,
+)
 from forecast.bulk.partitions import Partition
 from forecast.bulk.series import FAILURE_COLUMNS, OUTPUT_COLUMNS, BulkConfig
 from forecast.files import fault_point, place_dir, sha256_file, write_file_atomically, write_json
 from models.core.errors import UsageError
 from models.core.version import orecast_version
+from models.zoo.pooled import PooledWindows
 
 log = logging.getLogger("forecast.bulk")
 
@@ -121,7 +129,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path, kind: str) -> str:
 
 
 def write_part(staging: str, records: str, part: Partition, config: BulkConfig,
-               pooled: Any) -> dict[str, Any]:
+               pooled: PooledWindows | SharedFile | None) -> dict[str, Any]:
     """Read and forecast one partition, write its two parts into ``staging``, then its
     record into ``records``.
 
