@@ -26,7 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from m3_monthly import H, load_origin, per_series, run_model  # noqa: E402
 
 from forecast.bulk import BulkConfig  # noqa: E402
-from forecast.bulk.engine import pooled_points  # noqa: E402
+from forecast.bulk.engine import (  # noqa: E402
+    Backend,
+    fit_pooled,
+    frame_partitions,
+    pooled_points,
+)
 from models.zoo.auto import POOLED_WEIGHT  # noqa: E402
 
 BASE = ("theta_ses", "damped", "ets", "theta", "dotm")
@@ -67,7 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     for cut, min_scored in ORIGINS.items():
         frame, actual, scale = load_origin(cut, min_scored=min_scored, min_kept=24)
         members = {n: run_model(n, frame, run_args)[0] for n in cand}
-        pooled = pooled_points(frame, BulkConfig(horizon=H, model="auto", seed=args.seed))
+        config = BulkConfig(horizon=H, model="auto", seed=args.seed)
+        with Backend() as serial:
+            model = fit_pooled(frame_partitions(frame, [], 1, None), config, serial)
+        pooled = pooled_points(frame, model)
         ids = list(actual)
         s0, m0 = per_series(compose(members, base, pooled, ids), actual, scale)
         s1, m1 = per_series(compose(members, cand, pooled, ids), actual, scale)

@@ -138,15 +138,16 @@ def fit_pooled(partitions: list[Partition], config: BulkConfig, backend: Backend
     if model is None:
         return None
     log.info("bulk: fitting the pooled model on windows sampled from the job's series")
-    merged = [WindowSample.empty(model.input_months, model.horizon)]
+    merged = WindowSample.empty(model.input_months, model.horizon)
 
     def take(sample: WindowSample) -> None:
-        merged[0] = merged[0].merge(sample, model.max_windows)
+        nonlocal merged
+        merged = merged.merge(sample, model.max_windows)
 
     execute(sample_partition, ((p, model) for p in partitions), backend, tick=take,
             keep=False)
     try:
-        model.fit_sample(merged[0], n_jobs=backend.local_jobs, progress=progress)
+        model.fit_sample(merged, n_jobs=backend.local_jobs, progress=progress)
     except ModelDeclined as exc:
         log.info("bulk: auto without the pooled model: %s", exc)
         return None

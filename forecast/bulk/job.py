@@ -110,14 +110,14 @@ def run_job(input_spec: str, output: str, config: BulkConfig, backend: Backend, 
                               len(result.failures), time.perf_counter() - started,
                               f"{out} and {failures}")
         totals = job.manifest["totals"]
-        wall = time.perf_counter() - started
-        finish(job, out_dir, {"backend": backend.name, "workers": backend.workers,
-                              "wall_s": round(wall, 3),
-                              "series_per_s": round(totals["series"] / max(wall, 1e-9), 3),
-                              "parts_computed": job.computed, "parts_reused": job.reused})
-        return JobSummary(totals["series"], totals["fallbacks"], wall,
+        done = JobSummary(totals["series"], totals["fallbacks"], time.perf_counter() - started,
                           f"{out_dir}/ ({job.computed + job.reused} parts, {job.reused} kept "
                           f"from an interrupted run)")
+        finish(job, out_dir, {"backend": backend.name, "workers": backend.workers,
+                              "wall_s": round(done.wall_s, 3),
+                              "series_per_s": round(done.series_per_s, 3),
+                              "parts_computed": job.computed, "parts_reused": job.reused})
+        return done
     finally:
         if shuffle is not None:
             shutil.rmtree(shuffle, ignore_errors=True)

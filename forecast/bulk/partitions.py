@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecast.bulk.series import hash64
+from forecast.files import sha256_file, write_file_atomically
 from models.core.errors import DataValidationError
 from models.data.many_series import read_series
 from models.data.schema import problem_error
@@ -82,8 +84,6 @@ def shuffle_folder(beside: Path, files: list[Path]) -> Path:
 
 def input_sha256(files: list[Path]) -> str:
     """sha256 of the input: of the one file's bytes, or of every file's path and digest."""
-    from forecast.files import sha256_file
-
     if len(files) == 1:
         return sha256_file(files[0])
     h = hashlib.sha256()
@@ -93,10 +93,9 @@ def input_sha256(files: list[Path]) -> str:
 
 
 def series_hash(ids: pd.Series) -> np.ndarray:
-    """A stable 64-bit hash of each series id (BLAKE2b, computed once per distinct id)."""
+    """A stable 64-bit hash of each series id (``hash64``, computed once per distinct id)."""
     codes, uniques = pd.factorize(ids.astype(str), sort=False)
-    hashed = np.array([int.from_bytes(hashlib.blake2b(u.encode(), digest_size=8).digest(),
-                                      "little") for u in uniques], dtype=np.uint64)
+    hashed = np.array([hash64(u) for u in uniques], dtype=np.uint64)
     return hashed[codes] if len(uniques) else np.zeros(0, dtype=np.uint64)
 
 
@@ -190,8 +189,6 @@ def split_file(path: str, index: int, n_buckets: int, folder: str) -> int:
     (``folder/bucket-<b>/file-<index>.parquet``, month as its ordinal); the rows written."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from forecast.files import write_file_atomically
 
     frame, _ = read_series(path)
     bucket = series_hash(frame["series_id"]) % np.uint64(n_buckets)

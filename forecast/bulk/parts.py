@@ -28,6 +28,7 @@ mounts at the same path (the workers write the parts).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -102,18 +103,16 @@ def part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
 
-_SCHEMAS: dict[str, Any] = {}
-
-
+@functools.cache
 def _schema(kind: str) -> Any:
+    """The Arrow schema of a ``forecasts`` or ``failures`` part."""
     import pyarrow as pa
 
-    if not _SCHEMAS:
-        _SCHEMAS[FORECASTS] = pa.schema(
+    if kind == FORECASTS:
+        return pa.schema(
             [("series_id", pa.string()), ("horizon", pa.int64()), ("timestamp", pa.string())]
             + [(c, pa.float64()) for c in OUTPUT_COLUMNS[3:]])
-        _SCHEMAS[FAILURES] = pa.schema([(c, pa.string()) for c in FAILURE_COLUMNS])
-    return _SCHEMAS[kind]
+    return pa.schema([(c, pa.string()) for c in FAILURE_COLUMNS])
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path, kind: str) -> str:

@@ -39,10 +39,15 @@ class BulkConfig:
     pooled_min_series: int = 100
 
 
+def hash64(text: str) -> int:
+    """A 64-bit hash of ``text`` by BLAKE2b (little-endian): stable across processes, runs
+    and machines, unlike Python's ``hash``."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
 def series_seed(seed: int, series_id: str) -> int:
-    """A 64-bit seed from (root seed, series id) by BLAKE2b: stable across processes and runs."""
-    digest = hashlib.blake2b(f"{seed}\x1f{series_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
+    """A 64-bit seed from (root seed, series id) (``hash64``): stable across processes and runs."""
+    return hash64(f"{seed}\x1f{series_id}")
 
 
 def make_bulk_model(config: BulkConfig) -> ForecastModel:

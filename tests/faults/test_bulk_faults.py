@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from forecast.cli import main
-from models.simulator.plant import simulate_portfolio
+from tests.faults import write_series_csv
 from tests.faults.test_publish_faults import _fill, small_disk  # noqa: F401 (fixture)
 
 N_SERIES = 400
@@ -36,10 +36,8 @@ STARTED = re.compile(rf"\|\s*([1-9]\d*)/{N_SERIES}\b")
 
 @pytest.fixture(scope="module")
 def series_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("bulk-input") / "plants.csv"
-    frame = simulate_portfolio(N_SERIES, 120, seed=3)[["series_id", "timestamp", "value"]]
-    frame.to_csv(path, index=False)
-    return path
+    return write_series_csv(tmp_path_factory.mktemp("bulk-input") / "plants.csv", N_SERIES,
+                            120, seed=3)
 
 
 def _bulk(series_csv: Path, output: Path, *more: str) -> int:

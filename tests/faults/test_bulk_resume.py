@@ -24,7 +24,7 @@ import pytest
 
 from forecast.bulk.parts import MANIFEST, PARTS_FORMAT
 from forecast.cli import main
-from models.simulator.plant import simulate_portfolio
+from tests.faults import write_series_csv
 
 N_SERIES = 120
 ARGS = ("--horizon", "12", "--model", "theta_ses", "--n-paths", "200", "--chunk-size", "10")
@@ -33,10 +33,8 @@ N_PARTS = 12
 
 @pytest.fixture(scope="module")
 def series_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("parts-input") / "plants.csv"
-    frame = simulate_portfolio(N_SERIES, 96, seed=5)[["series_id", "timestamp", "value"]]
-    frame.to_csv(path, index=False)
-    return path
+    return write_series_csv(tmp_path_factory.mktemp("parts-input") / "plants.csv", N_SERIES,
+                            96, seed=5)
 
 
 def _bulk(series_csv: Path, out: Path, *more: str) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from forecast.cli import main
+from tests.faults import write_series_csv
 from tests.training.test_server import _free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
@@ -34,12 +35,8 @@ DASK = str(Path(sys.executable).parent / "dask")
 
 @pytest.fixture(scope="module")
 def series_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from models.simulator.plant import simulate_portfolio
-
-    path = tmp_path_factory.mktemp("cluster") / "series.csv"
-    simulate_portfolio(N_SERIES, 60, seed=5)[["series_id", "timestamp", "value"]].to_csv(
-        path, index=False)
-    return path
+    return write_series_csv(tmp_path_factory.mktemp("cluster") / "series.csv", N_SERIES, 60,
+                            seed=5)
 
 
 def _spawn(args: list[str], log: Path) -> subprocess.Popen:
