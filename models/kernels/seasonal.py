@@ -1,5 +1,5 @@
-"""Seasonal kernels of the zoo: the M3 seasonality test, classical multiplicative
-decomposition and the MASE scale.
+"""Seasonal kernels of the zoo: classical multiplicative seasonal indices shrunk toward 1,
+and the MASE scale.
 
 Seasonal indices are kept per calendar month (January = index 0), not per position in the
 series, so a future month is reseasonalised by its month of year whatever the history's start.
@@ -8,7 +8,6 @@ series, so a future month is reseasonalised by its month of year whatever the hi
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
 
 PERIOD = 12
 
@@ -26,84 +25,67 @@ def mean_abs_difference(y: np.ndarray, lag: int) -> float:
     return float(d.mean()) if d.size else float("nan")
 
 
-def acf(y: np.ndarray, nlags: int) -> np.ndarray:
-    """Sample autocorrelations r_1..r_nlags, shape (nlags,).
+def ratios_to_moving_average(y: np.ndarray, period: int = PERIOD) -> np.ndarray:
+    """Each value over its centred moving average (2 x period when period is even).
 
-    Missing values (NaN) are left out of every sum: the lag-k numerator runs over the pairs
-    whose two values are observed (Parzen 1963, amplitude-modulated series); on a gap-free
-    series this is the usual estimator.
-    """
-    y = np.asarray(y, dtype=float)
-    obs = np.isfinite(y)
-    d = np.where(obs, y - (y[obs].mean() if obs.any() else 0.0), 0.0)
-    denom = float(d @ d)
-    if denom == 0.0:
-        return np.zeros(nlags)
-    return np.array([float(d[k:] @ d[:-k]) / denom for k in range(1, nlags + 1)])
-
-
-def is_seasonal(y: np.ndarray, period: int = PERIOD, level: float = 0.90) -> bool:
-    """Seasonality test of the M3 Theta method (Assimakopoulos & Nikolopoulos 2000).
-
-    The series is seasonal when |r_m| > z_{(1+level)/2} * sqrt((1 + 2 sum_{k<m} r_k^2) / n),
-    r_k the lag-k autocorrelation (Bartlett's standard error). Needs n >= 2 * period.
-
-    Args:
-        y: gap-free series, shape (n,), any unit.
-        period: seasonal period in months.
-        level: two-sided confidence level (0.90 as in the M3 Theta method).
-    Returns:
-        True when the lag-``period`` autocorrelation is significant.
-    """
-    y = np.asarray(y, dtype=float)
-    n = int(np.isfinite(y).sum())
-    if period < 2 or n < 2 * period:
-        return False
-    r = acf(y, period)
-    se = np.sqrt((1.0 + 2.0 * float(np.sum(r[:-1] ** 2))) / n)
-    return bool(abs(r[-1]) > norm.ppf(0.5 + level / 2.0) * se)
-
-
-def multiplicative_indices(y: np.ndarray, months: np.ndarray,
-                           period: int = PERIOD) -> np.ndarray:
-    """Classical multiplicative seasonal indices by ratio to a centred 2x12 moving average.
-
-    Method of classical decomposition (Hyndman & Athanasopoulos, FPP3 3.4). NaN months are
-    skipped when averaging the ratios; a calendar month with no ratio gets index 1.
+    The seasonal-irregular ratios of classical multiplicative decomposition (Hyndman &
+    Athanasopoulos, FPP3 3.4).
 
     Args:
         y: series, shape (n,), positive (oz or tonnes); NaN allowed.
-        months: position in the season (calendar month 0..11) of each value, shape (n,).
-        period: seasonal period (a 2 x period moving average when even, period when odd).
+        period: seasonal period.
     Returns:
-        Indices per position, shape (period,), averaging 1.
+        shape (n,), NaN where the window is not whole (the ends, and any window holding a
+        NaN) or its average is not positive.
     """
     y = np.asarray(y, dtype=float)
     weights = (np.r_[0.5, np.ones(period - 1), 0.5] / period if period % 2 == 0
                else np.ones(period) / period)
     half = weights.size // 2
     trend = np.full(y.size, np.nan)
-    if y.size > period:
+    if y.size > 2 * half:
         # NaN anywhere in a window propagates, so gapped windows give no ratio.
         trend[half:y.size - half] = np.convolve(y, weights, mode="valid")
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = y / trend
-    idx = np.ones(period)
-    for m in range(period):
-        r = ratio[(months == m) & np.isfinite(ratio)]
-        if r.size:
-            idx[m] = float(r.mean())
-    idx = np.where(idx > 0, idx, 1.0)
-    return idx / idx.mean()
+        return np.where(trend > 0, y / trend, np.nan)
 
 
-def position_indices(y: np.ndarray, m: int) -> np.ndarray:
-    """Classical multiplicative indices by position ``t mod m`` (position 0 = first value).
+def shrunk_indices(y: np.ndarray, months: np.ndarray,
+                   period: int = PERIOD) -> np.ndarray | None:
+    """Classical multiplicative indices shrunk toward 1 by James-Stein (Miller & Williams 2003).
+
+    Each calendar month's index is the mean of its ratios to the centred moving average
+    (``ratios_to_moving_average``), scaled so the indices average 1. The ratios' spread
+    around their month's mean gives the variance ``v`` of an index estimate; every index's
+    distance from 1 is then multiplied by
+    ``c = max(0, 1 - (period - 3) v / sum((index - 1)^2))``. A strong, steady season keeps
+    its indices (c near 1); a season no larger than its own noise is flattened (c = 0). This
+    replaces an accept-or-reject test, which on short, noisy histories rejects a real season
+    and keeps the last month's level as if it were the year's.
 
     Args:
-        y: positive series, shape (n,), n >= 2 m.
-        m: season length.
+        y: series, shape (n,), positive (oz or tonnes); NaN allowed.
+        months: position in the season (calendar month 0..11) of each value, shape (n,).
+        period: seasonal period (>= 4).
     Returns:
-        ndarray (m,), index of each position, mean 1.
+        Indices per position, shape (period,), averaging 1; None when some position has no
+        ratio or fewer than ``period + 2`` ratios are known (no variance to shrink by).
     """
-    return multiplicative_indices(y, np.arange(len(y)) % m, m)
+    months = np.asarray(months)
+    if period < 4:
+        return None
+    ratio = ratios_to_moving_average(y, period)
+    known = np.isfinite(ratio)
+    r, pos = ratio[known], months[known]
+    counts = np.bincount(pos, minlength=period)
+    if r.size < period + 2 or np.any(counts == 0):
+        return None
+    means = np.bincount(pos, weights=r, minlength=period) / counts
+    resid_var = float(np.sum((r - means[pos]) ** 2)) / (r.size - period)
+    v = resid_var * float(np.mean(1.0 / counts))
+    idx = means / means.mean()
+    dist = float(np.sum((idx - 1.0) ** 2))
+    if dist <= 0.0:
+        return idx
+    c = max(0.0, 1.0 - (period - 3) * v / dist)
+    return 1.0 + c * (idx - 1.0)

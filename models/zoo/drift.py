@@ -10,6 +10,10 @@ Missing months are skipped, not filled: the drift is the change from the first t
 observed value divided by the months between them, and the residuals are the changes
 between consecutive observed months less the drift over their distance. Paths start from
 the last observed month, so a gap at the end is simulated through.
+
+When the plant's seasonal profile can be estimated (``models.core.season``), the walk runs on
+the seasonally adjusted months and its paths are multiplied back by the profile, as the M3
+benchmarks adjust every non-seasonal method.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
+from models.core.season import calendar_profile, season_at
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +38,16 @@ class Drift(ForecastModel):
     complexity = 1
     handles_missing = True
     fits_quarterly = True
+    # Quarterly totals give the seasonal profile of a plant with too few months.
+    uses_periods = True
 
     def __init__(self, *, bootstrap: bool = False):
         """Args: bootstrap: resample residuals instead of drawing Gaussian innovations."""
         self.bootstrap = bootstrap
 
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
-        y = observed_target(history)
+        self.season_, _ = calendar_profile(history, periods)
+        y = observed_target(history) / season_at(self.season_, history.index)
         t = np.flatnonzero(np.isfinite(y))
         obs = y[t]
         self.last_oz_ = float(obs[-1])
@@ -67,4 +75,6 @@ class Drift(ForecastModel):
             shocks = self.sigma_oz_ * rng.standard_normal((n_paths, steps_out))
         steps = np.arange(1, steps_out + 1)[None, :]
         paths = self.last_oz_ + drift * steps + np.cumsum(shocks, axis=1)
-        return paths[:, self.gap_after_:]
+        season = (np.ones(horizon) if np.all(self.season_ == 1.0)
+                  else season_at(self.season_, self.future_index(horizon)))
+        return paths[:, self.gap_after_:] * season[None, :]

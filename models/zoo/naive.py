@@ -7,6 +7,11 @@ naive model has no drift: uncentred changes of a short, rising history would mak
 climb away from its own point forecast (three months of a rising rainy-season recovery,
 bootstrapped, put the median 2016 path 47% above the year's actual). Used when not even the
 seasonal naive model (13 months) can be fitted.
+
+When the plant's seasonal profile can be estimated (``models.core.season``: two years of
+months, or quarterly totals), the months are divided by it first and the forecast multiplied
+back: the M3 ``NAIVE2``. A December figure is then carried forward as December's share of
+the year, not as every month's.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
+from models.core.season import calendar_profile, season_at
 
 
 class Naive(ForecastModel):
@@ -23,6 +29,8 @@ class Naive(ForecastModel):
     name = "naive"
     handles_missing = True
     fits_quarterly = True
+    # Quarterly totals give the seasonal profile of a plant with too few months.
+    uses_periods = True
     min_history = 1
     complexity = 0
     # The last resort must answer: a plant that has only reported zeros is forecast at zero.
@@ -32,19 +40,28 @@ class Naive(ForecastModel):
         pass
 
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
-        y = observed_target(history)
+        self.season_, _ = calendar_profile(history, periods)
+        y = observed_target(history) / season_at(self.season_, history.index)
         observed = y[np.isfinite(y)]
-        self.last_oz_ = float(observed[-1])
+        self.last_oz_ = float(observed[-1])  # seasonally adjusted when a profile is known
         steps = np.diff(observed)
         self.steps_ = steps - steps.mean() if steps.size else steps
 
     def point_forecast(self, horizon: int, future: pd.DataFrame | None = None) -> np.ndarray:
-        """The last observed month repeated, shape (horizon,), oz."""
-        return np.full(horizon, self.last_oz_)
+        """The last observed month (seasonally adjusted) repeated and re-seasonalised, shape
+        (horizon,), oz."""
+        return np.full(horizon, self.last_oz_) * self._future_season(horizon)
+
+    def _future_season(self, horizon: int) -> np.ndarray:
+        if np.all(self.season_ == 1.0):
+            return np.ones(horizon)
+        return season_at(self.season_, self.future_index(horizon))
 
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
         if self.steps_.size == 0:
-            return np.full((n_paths, horizon), self.last_oz_)
-        steps = rng.choice(self.steps_, size=(n_paths, horizon), replace=True)
-        return self.last_oz_ + np.cumsum(steps, axis=1)
+            paths = np.full((n_paths, horizon), self.last_oz_)
+        else:
+            steps = rng.choice(self.steps_, size=(n_paths, horizon), replace=True)
+            paths = self.last_oz_ + np.cumsum(steps, axis=1)
+        return paths * self._future_season(horizon)[None, :]

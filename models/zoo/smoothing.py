@@ -4,11 +4,16 @@ damped trend across temporal aggregation levels (``damped_mapa``).
 These are the classical M3 benchmarks (Makridakis & Hibon 2000), written for speed so that
 thousands of series can be fitted in minutes:
 
-1. Seasonal adjustment as in the M3 competition: when at least two seasons are observed,
-   every value is positive and the lag-``m`` autocorrelation is significant at 90 %
-   (``models.kernels.seasonal.is_seasonal``), divide by classical multiplicative indices
-   (ratio to a centred moving average, Hyndman & Athanasopoulos, FPP3 3.4). Indices are kept by position in the season,
-   so any ``season_length`` works on monthly data.
+1. Seasonal adjustment: divide by the plant's seasonal profile (``models.core.season``):
+   classical multiplicative indices (ratio to a centred moving average, Hyndman &
+   Athanasopoulos, FPP3 3.4) shrunk toward 1 by James-Stein (Miller & Williams 2003), from
+   the months, or from the quarterly totals when the months are too few. The M3 rule --
+   adjust only when the lag-12 autocorrelation is significant at 90 % -- was replaced: on
+   plants whose rainy season is real but small next to their noise it rejected the season
+   in half the histories, and a forecast from December then carried December's level into
+   the whole next year (BENCHMARKS.md, "Where the misses come from"). Indices are kept by
+   position in the season, so a ``season_length`` other than 12 (4 for quarterly totals)
+   works too; with 12 the positions follow the calendar.
 2. On the adjusted series, one of
    - ``ses``: simple exponential smoothing, ETS(A,N,N);
    - ``damped``: Gardner & McKenzie (1985) damped additive trend, ETS(A,Ad,N), the M3
@@ -30,8 +35,8 @@ Algorithm (Kourentzes, Petropoulos & Trapero 2014) fits a model at several aggre
 levels and combines the forecasts; temporal hierarchies (THieF, Athanasopoulos et al.
 2017) use the factors of the season length as the levels. Here:
 
-1. Seasonal adjustment as for the other fast smoothing members (the M3 90 % autocorrelation
-   test, classical multiplicative indices).
+1. Seasonal adjustment as for the other fast smoothing members (shrunk classical
+   multiplicative indices).
 2. For each level ``k`` in 1, 2, 3, 4, 6, 12 (the factors of 12), the adjusted series is cut
    into blocks of ``k`` months ending at the last month (older months that do not fill a
    block are left out) and each block replaced by its mean, so every level is in monthly
@@ -56,7 +61,9 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
-from models.kernels.seasonal import is_seasonal, position_indices
+from models.core.calendar import month_of_year
+from models.core.season import calendar_profile
+from models.kernels.seasonal import PERIOD, shrunk_indices
 from models.kernels.smoothing import (
     LEVELS,
     MIN_BLOCKS,
@@ -80,6 +87,8 @@ class _Adjusted(ForecastModel):
     # these linear innovations forms); seasonal indices come from the observed months.
     handles_missing = True
     fits_quarterly = True
+    # Quarterly totals give the seasonal profile of a plant with too few months.
+    uses_periods = True
 
     def __init__(self, *, season_length: int = 12):
         self.season_length = season_length
@@ -87,18 +96,30 @@ class _Adjusted(ForecastModel):
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         y = observed_target(history)
         # Months before the first figure carry nothing; the recursions start there.
-        y = y[int(np.flatnonzero(np.isfinite(y))[0]):]
+        start = int(np.flatnonzero(np.isfinite(y))[0])
+        y = y[start:]
         m = self.season_length
-        self.season_ = np.ones(max(m, 1))
-        observed = y[np.isfinite(y)]
-        self.seasonal_ = bool(m > 1 and np.all(observed > 0) and is_seasonal(y, m))
-        if self.seasonal_:
-            self.season_ = position_indices(y, m)
+        self.season_ = self._season(history, periods, y, start)
+        self.seasonal_ = bool(np.any(self.season_ != 1.0))
         pos = np.arange(y.size) % max(m, 1)
         self.next_pos_ = int(y.size % max(m, 1))
         adjusted = y / self.season_[pos]
         e = self._fit_adjusted(adjusted)
         self.sigma_ = float(np.sqrt(np.nanmean(e ** 2)))
+
+    def _season(self, history: pd.DataFrame, periods: pd.DataFrame | None, y: np.ndarray,
+                start: int) -> np.ndarray:
+        """Seasonal index of each position ``t mod season_length`` of ``y`` (position 0 =
+        ``history``'s month ``start``), mean 1; all 1 when no season can be estimated."""
+        m = self.season_length
+        if m == PERIOD:
+            profile, _ = calendar_profile(history, periods)
+            first = int(month_of_year(history.index[start:start + 1])[0])
+            return profile[(first + np.arange(m)) % m]
+        observed = y[np.isfinite(y)]
+        idx = (shrunk_indices(y, np.arange(y.size) % m, m)
+               if m >= 4 and np.all(observed > 0) else None)
+        return idx if idx is not None else np.ones(max(m, 1))
 
     def _future_season(self, horizon: int) -> np.ndarray:
         m = self.season_.size

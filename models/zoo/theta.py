@@ -2,14 +2,15 @@
 ThetaModel), the M3 Theta as SES with drift (``theta_ses``) and the Dynamic Optimised Theta
 (``dotm``), the last two on the fast smoothing machinery (``models.zoo.smoothing``).
 
-Two seasonal conventions live here, as measured: ``theta`` keeps its indices by calendar
-month, ``theta_ses`` and ``dotm`` by position in the season (any season length). Both sets
-of benchmark figures were made so; one convention for all would move them.
+All three divide the months by the plant's seasonal profile (``models.core.season``:
+classical multiplicative indices shrunk toward 1 by James-Stein, from the months or else the
+quarterly totals) and multiply their forecasts back by it. ``theta`` keeps the indices by
+calendar month, ``theta_ses`` and ``dotm`` by position in the season (any season length,
+which with 12 months is the calendar).
 
 ``theta`` (Assimakopoulos & Nikolopoulos 2000; statsmodels ``ThetaModel``):
-1. When the history holds at least two years and the M3 seasonality test (lag-12
-   autocorrelation significant at 90%) says so, divide the series by classical
-   multiplicative seasonal indices (ratio to a centred 2x12 moving average).
+1. Divide the series by the seasonal profile (above; the M3 method adjusted only when the
+   lag-12 autocorrelation was significant at 90%).
 2. Fit ``ThetaModel`` (OLS trend slope ``b0`` and SES smoothing ``alpha``) to the adjusted
    series; the point forecast is the theta-line combination (``theta = 2`` by default).
 3. Hyndman & Billah (2003) show this forecast is that of simple exponential smoothing with
@@ -26,8 +27,7 @@ trend slope ``b0``, forecast ``l_T + b0/2 ((h - 1) + (1 - (1 - alpha)^T) / alpha
 ``dotm`` (Fiorucci, Pellegrini, Louzada, Petropoulos & Koehler 2016, IJF 32(4); R
 ``forecTheta::dotm``):
 
-1. Seasonal adjustment as in the M3 Theta method (90 % lag-12 autocorrelation test,
-   classical multiplicative indices by position).
+1. Seasonal adjustment by the shrunk profile (above), indices by position.
 2. On the adjusted series ``y_1..y_n``, with ``A_t``, ``B_t`` the OLS intercept and slope of
    ``y_1..y_t`` on ``1..t`` (updated every month, hence "dynamic"), the one-step forecast is
    ``mu_t = l_{t-1} + (1 - 1/theta) [(1 - alpha)^(t-1) A_{t-1}
@@ -54,7 +54,8 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 
 from models.core.base import ForecastModel, observed_target
 from models.core.calendar import month_of_year
-from models.kernels.seasonal import PERIOD, is_seasonal, multiplicative_indices
+from models.core.season import calendar_profile
+from models.kernels.seasonal import PERIOD
 from models.kernels.smoothing import fit_dotm, running_trend, ses_drift_sigma
 from models.zoo.smoothing import SES
 
@@ -66,6 +67,8 @@ class Theta(ForecastModel):
 
     name = "theta"
     min_history = 12
+    # Quarterly totals give the seasonal profile of a plant with too few months.
+    uses_periods = True
     complexity = 3
 
     def __init__(self, *, theta: float = 2.0, deseasonalize: bool = True):
@@ -78,12 +81,9 @@ class Theta(ForecastModel):
         months = month_of_year(history.index)
         self.season_ = np.ones(PERIOD)
         self.seasonal_ = False
-        if self.deseasonalize and y.size >= 2 * PERIOD:
-            if np.any(y <= 0):
-                log.info("theta: non-positive months, no multiplicative deseasonalisation")
-            elif is_seasonal(y):
-                self.season_ = multiplicative_indices(y, months)
-                self.seasonal_ = True
+        if self.deseasonalize:
+            self.season_, source = calendar_profile(history, periods)
+            self.seasonal_ = source != "none"
         adjusted = y / self.season_[months]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

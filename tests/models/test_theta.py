@@ -1,4 +1,4 @@
-"""Theta with deseasonalisation: seasonality test, decomposition, paths and coverage."""
+"""Theta with deseasonalisation: shrunk seasonal indices, paths and coverage."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from models.core.calendar import month_of_year
-from models.kernels.seasonal import is_seasonal, multiplicative_indices
+from models.kernels.seasonal import ratios_to_moving_average, shrunk_indices
 from models.zoo.theta import Theta
 
 #: multiplicative monthly profile (Jan..Dec): a rainy-season dip, averaging 1
@@ -25,20 +25,23 @@ def seasonal_frame(months: int, seed: int, sigma_level: float = 60.0,
     return pd.DataFrame({"gold_oz": y * PROFILE[month_of_year(idx)]}, index=idx)
 
 
-def test_seasonality_test_detects_profile_and_rejects_white_noise():
-    hist = seasonal_frame(72, 1)
-    assert is_seasonal(hist["gold_oz"].to_numpy())
-    noise = 6000.0 + 300.0 * np.random.default_rng(5).standard_normal(72)
-    assert not is_seasonal(noise)
-    # Fewer than two seasons: never called seasonal.
-    assert not is_seasonal(hist["gold_oz"].to_numpy()[:23])
-
-
-def test_multiplicative_indices_recover_the_profile():
+def test_shrunk_indices_keep_the_profile_and_flatten_white_noise():
     hist = seasonal_frame(96, 2)
-    idx = multiplicative_indices(hist["gold_oz"].to_numpy(), month_of_year(hist.index))
+    idx = shrunk_indices(hist["gold_oz"].to_numpy(), month_of_year(hist.index))
     assert idx.mean() == pytest.approx(1.0)
     assert np.max(np.abs(idx - PROFILE)) < 0.05
+    # On white noise the indices move toward 1: by 1 - 9/11 of their distance on average
+    # (James-Stein with 12 indices), never away from it.
+    months = np.arange(72) % 12
+    kept = []
+    for seed in range(20):
+        noise = 6000.0 + 300.0 * np.random.default_rng(seed).standard_normal(72)
+        raw = ratios_to_moving_average(noise)
+        raw_idx = np.array([np.nanmean(raw[months == m]) for m in range(12)])
+        raw_idx /= raw_idx.mean()
+        shrunk = shrunk_indices(noise, months)
+        kept.append(np.abs(shrunk - 1).sum() / np.abs(raw_idx - 1).sum())
+    assert max(kept) <= 1.0 + 1e-12 and np.mean(kept) < 0.4
 
 
 def test_mean_path_follows_the_seasonal_profile():
