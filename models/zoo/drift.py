@@ -11,7 +11,7 @@ observed value divided by the months between them, and the residuals are the cha
 between consecutive observed months less the drift over their distance. Paths start from
 the last observed month, so a gap at the end is simulated through.
 
-When the plant's seasonal profile can be estimated (``models.core.season``), the walk runs on
+When the plant's seasonal profile can be estimated (``models.zoo.season``), the walk runs on
 the seasonally adjusted months and its paths are multiplied back by the profile, as the M3
 benchmarks adjust every non-seasonal method.
 """
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
-from models.core.season import calendar_profile, season_at
+from models.zoo.season import calendar_profile, season_at
 
 log = logging.getLogger(__name__)
 

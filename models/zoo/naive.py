@@ -8,7 +8,7 @@ climb away from its own point forecast (three months of a rising rainy-season re
 bootstrapped, put the median 2016 path 47% above the year's actual). Used when not even the
 seasonal naive model (13 months) can be fitted.
 
-When the plant's seasonal profile can be estimated (``models.core.season``: two years of
+When the plant's seasonal profile can be estimated (``models.zoo.season``: two years of
 months, or quarterly totals), the months are divided by it first and the forecast multiplied
 back: the M3 ``NAIVE2``. A December figure is then carried forward as December's share of
 the year, not as every month's.
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
-from models.core.season import calendar_profile, season_at
+from models.zoo.season import calendar_profile, season_at
 
 
 class Naive(ForecastModel):

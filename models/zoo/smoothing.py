@@ -4,7 +4,7 @@ damped trend across temporal aggregation levels (``damped_mapa``).
 These are the classical M3 benchmarks (Makridakis & Hibon 2000), written for speed so that
 thousands of series can be fitted in minutes:
 
-1. Seasonal adjustment: divide by the plant's seasonal profile (``models.core.season``):
+1. Seasonal adjustment: divide by the plant's seasonal profile (``models.zoo.season``):
    classical multiplicative indices (ratio to a centred moving average, Hyndman &
    Athanasopoulos, FPP3 3.4) shrunk toward 1 by James-Stein (Miller & Williams 2003), from
    the months, or from the quarterly totals when the months are too few. The M3 rule --
@@ -62,7 +62,6 @@ import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
 from models.core.calendar import month_of_year
-from models.core.season import calendar_profile
 from models.kernels.seasonal import PERIOD, shrunk_indices
 from models.kernels.smoothing import (
     LEVELS,
@@ -72,6 +71,7 @@ from models.kernels.smoothing import (
     fit_damped,
     fit_ses,
 )
+from models.zoo.season import calendar_profile
 
 log = logging.getLogger(__name__)
 

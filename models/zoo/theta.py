@@ -2,7 +2,7 @@
 ThetaModel), the M3 Theta as SES with drift (``theta_ses``) and the Dynamic Optimised Theta
 (``dotm``), the last two on the fast smoothing machinery (``models.zoo.smoothing``).
 
-All three divide the months by the plant's seasonal profile (``models.core.season``:
+All three divide the months by the plant's seasonal profile (``models.zoo.season``:
 classical multiplicative indices shrunk toward 1 by James-Stein, from the months or else the
 quarterly totals) and multiply their forecasts back by it. ``theta`` keeps the indices by
 calendar month, ``theta_ses`` and ``dotm`` by position in the season (any season length,
@@ -54,9 +54,9 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 
 from models.core.base import ForecastModel, observed_target
 from models.core.calendar import month_of_year
-from models.core.season import calendar_profile
 from models.kernels.seasonal import PERIOD
 from models.kernels.smoothing import fit_dotm, running_trend, ses_drift_sigma
+from models.zoo.season import calendar_profile
 from models.zoo.smoothing import SES
 
 log = logging.getLogger(__name__)

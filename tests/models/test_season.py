@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from models.core.pipeline import fit_model
-from models.core.season import calendar_profile
 from models.simulator.plant import PURCHASE_SEASONALITY, simulate_plant
 from models.simulator.reporting import as_published
 from models.zoo import make_model
+from models.zoo.season import calendar_profile
 
 #: a December well above the year's mean, a rainy-season January-March well below it
 PROFILE = np.array([0.70, 0.75, 0.85, 1.00, 1.05, 1.08, 1.10, 1.10, 1.08, 1.07, 1.10, 1.12])
