@@ -9,9 +9,10 @@ thousands of series can be fitted in minutes:
    Athanasopoulos, FPP3 3.4) shrunk toward 1 by James-Stein (Miller & Williams 2003), from
    the months, or from the quarterly totals when the months are too few. The M3 rule --
    adjust only when the lag-12 autocorrelation is significant at 90 % -- was replaced: on
-   plants whose rainy season is real but small next to their noise it rejected the season
-   in half the histories, and a forecast from December then carried December's level into
-   the whole next year (BENCHMARKS.md, "Where the misses come from"). Indices are kept by
+   plants whose rainy season is real but small next to their noise it often rejected the
+   season (always with the 20 months of a plant published like the reference plant), and a
+   forecast from December then carried December's level into the whole next year
+   (BENCHMARKS.md, "Where the misses came from"). Indices are kept by
    position in the season, so a ``season_length`` other than 12 (4 for quarterly totals)
    works too; with 12 the positions follow the calendar.
 2. On the adjusted series, one of
