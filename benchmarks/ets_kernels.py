@@ -3,7 +3,7 @@
 forecasts 18 months ahead, scored as ``benchmarks/m3_monthly.py`` scores them.
 
 statsforecast is not a dependency of orecast. Its releases from 2.1.0 declare
-``pandas<3.0.0``, 2.0.3 declares ``scipy<1.16``, and fugue from 0.9.7 (which every
+``pandas<3.0.0``, 2.0.2 and 2.0.3 declare ``scipy<1.16``, and fugue from 0.9.7 (which every
 statsforecast requires) declares ``pandas<3``. 2.0.0 with fugue 0.9.4 installs beside
 pandas 3.1.1 and scipy 1.17.1 without changing them; to run this measurement:
 
