@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
-from models.zoo.season import calendar_profile, season_at
+from models.zoo.season import calendar_profile, season_ahead, season_at
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,5 @@ class Drift(ForecastModel):
             shocks = self.sigma_oz_ * rng.standard_normal((n_paths, steps_out))
         steps = np.arange(1, steps_out + 1)[None, :]
         paths = self.last_oz_ + drift * steps + np.cumsum(shocks, axis=1)
-        season = (np.ones(horizon) if np.all(self.season_ == 1.0)
-                  else season_at(self.season_, self.future_index(horizon)))
+        season = season_ahead(self.season_, self.last_month_, horizon)
         return paths[:, self.gap_after_:] * season[None, :]

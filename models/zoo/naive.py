@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
-from models.zoo.season import calendar_profile, season_at
+from models.zoo.season import calendar_profile, season_ahead, season_at
 
 
 class Naive(ForecastModel):
@@ -53,9 +53,7 @@ class Naive(ForecastModel):
         return np.full(horizon, self.last_oz_) * self._future_season(horizon)
 
     def _future_season(self, horizon: int) -> np.ndarray:
-        if np.all(self.season_ == 1.0):
-            return np.ones(horizon)
-        return season_at(self.season_, self.future_index(horizon))
+        return season_ahead(self.season_, self.last_month_, horizon)
 
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:

@@ -33,6 +33,12 @@ def season_at(profile: np.ndarray, index: pd.PeriodIndex) -> np.ndarray:
     return profile[month_of_year(index)]
 
 
+def season_ahead(profile: np.ndarray, last_month: pd.Period, horizon: int) -> np.ndarray:
+    """The calendar profile's index of each of the ``horizon`` months after ``last_month``,
+    shape (horizon,). A flat profile (the only one a quarterly fit gets) gives all 1."""
+    return profile[(last_month.month + np.arange(horizon)) % PERIOD]
+
+
 def calendar_profile(history: pd.DataFrame,
                      periods: pd.DataFrame | None = None) -> tuple[np.ndarray, str]:
     """Seasonal indices of the target by calendar month, and where they came from.

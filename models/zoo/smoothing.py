@@ -62,7 +62,6 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
-from models.core.calendar import month_of_year
 from models.kernels.seasonal import PERIOD, shrunk_indices
 from models.kernels.smoothing import (
     LEVELS,
@@ -72,7 +71,7 @@ from models.kernels.smoothing import (
     fit_damped,
     fit_ses,
 )
-from models.zoo.season import calendar_profile
+from models.zoo.season import calendar_profile, season_ahead
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +114,7 @@ class _Adjusted(ForecastModel):
         m = self.season_length
         if m == PERIOD:
             profile, _ = calendar_profile(history, periods)
-            first = int(month_of_year(history.index[start:start + 1])[0])
-            return profile[(first + np.arange(m)) % m]
+            return season_ahead(profile, history.index[start] - 1, m)
         observed = y[np.isfinite(y)]
         idx = (shrunk_indices(y, np.arange(y.size) % m, m)
                if m >= 4 and np.all(observed > 0) else None)

@@ -56,7 +56,7 @@ from models.core.base import ForecastModel, observed_target
 from models.core.calendar import month_of_year
 from models.kernels.seasonal import PERIOD
 from models.kernels.smoothing import fit_dotm, running_trend, ses_drift_sigma
-from models.zoo.season import calendar_profile
+from models.zoo.season import calendar_profile, season_ahead
 from models.zoo.smoothing import SES
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,8 @@ class Theta(ForecastModel):
         self.season_ = np.ones(PERIOD)
         self.seasonal_ = False
         if self.deseasonalize:
-            self.season_, source = calendar_profile(history, periods)
-            self.seasonal_ = source != "none"
+            self.season_, _ = calendar_profile(history, periods)
+            self.seasonal_ = bool(np.any(self.season_ != 1.0))
         adjusted = y / self.season_[months]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -97,7 +97,7 @@ class Theta(ForecastModel):
                   self.sigma_oz_, self.seasonal_)
 
     def _future_season(self, horizon: int) -> np.ndarray:
-        return self.season_[month_of_year(self.future_index(horizon))]
+        return season_ahead(self.season_, self.last_month_, horizon)
 
     def _adjusted_point(self, horizon: int) -> np.ndarray:
         return np.asarray(self.result_.forecast(horizon, theta=self.theta), dtype=float)
