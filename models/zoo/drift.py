@@ -11,6 +11,11 @@ observed value divided by the months between them, and the residuals are the cha
 between consecutive observed months less the drift over their distance. Paths start from
 the last observed month, so a gap at the end is simulated through.
 
+With at least two years of whole past trajectories (``models.kernels.trajectories``), the
+innovations are the series' own instead: each path is the drift line times a centred
+relative trajectory the months took after a past month. An accumulated random walk of
+monthly noise would make a year's total several times too wide.
+
 When the plant's seasonal profile can be estimated (``models.zoo.season``), the walk runs on
 the seasonally adjusted months and its paths are multiplied back by the profile, as the M3
 benchmarks adjust every non-seasonal method.
@@ -24,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
+from models.kernels.trajectories import relative_trajectories
 from models.zoo.season import calendar_profile, season_ahead, season_at
 
 log = logging.getLogger(__name__)
@@ -42,12 +48,14 @@ class Drift(ForecastModel):
     uses_periods = True
 
     def __init__(self, *, bootstrap: bool = False):
-        """Args: bootstrap: resample residuals instead of drawing Gaussian innovations."""
+        """Args: bootstrap: resample residuals instead of drawing Gaussian innovations (in
+        the random walk used when the history holds too few whole past trajectories)."""
         self.bootstrap = bootstrap
 
     def _fit(self, history: pd.DataFrame, periods: pd.DataFrame | None = None) -> None:
         self.season_, _ = calendar_profile(history, periods)
         y = observed_target(history) / season_at(self.season_, history.index)
+        self.adjusted_ = y
         t = np.flatnonzero(np.isfinite(y))
         obs = y[t]
         self.last_oz_ = float(obs[-1])
@@ -67,13 +75,25 @@ class Drift(ForecastModel):
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
         steps_out = self.gap_after_ + horizon
+        steps = np.arange(1, steps_out + 1)[None, :]
+        traj = relative_trajectories(self.adjusted_, steps_out)
+        if traj is not None:
+            # Centred on the mean trend, the past trajectories already hold how far the
+            # level strayed from it: the drift is not drawn a second time.
+            line = self.last_oz_ + self.drift_oz_ * steps
+            return self._seasonal(line * (1.0 + traj[rng.integers(0, traj.shape[0],
+                                                                  size=n_paths)]), horizon)
         drift = self.drift_oz_ + self.sigma_oz_ / np.sqrt(max(self.n_diffs_, 1)) * \
             rng.standard_normal((n_paths, 1))
+        line = self.last_oz_ + drift * steps
         if self.bootstrap:
             shocks = rng.choice(self.residuals_, size=(n_paths, steps_out), replace=True)
         else:
             shocks = self.sigma_oz_ * rng.standard_normal((n_paths, steps_out))
-        steps = np.arange(1, steps_out + 1)[None, :]
-        paths = self.last_oz_ + drift * steps + np.cumsum(shocks, axis=1)
+        return self._seasonal(line + np.cumsum(shocks, axis=1), horizon)
+
+    def _seasonal(self, paths: np.ndarray, horizon: int) -> np.ndarray:
+        """Paths of the seasonally adjusted months from the last figure on, shape
+        (n_paths, gap + horizon), as the ``horizon`` months after the history, oz."""
         season = season_ahead(self.season_, self.last_month_, horizon)
         return paths[:, self.gap_after_:] * season[None, :]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from models.core.pipeline import fit_model
+from models.kernels.trajectories import relative_trajectories
 from models.zoo.drift import Drift
 
 
@@ -40,10 +41,35 @@ def test_mean_path_continues_a_linear_trend():
 
 
 def test_spread_grows_with_horizon_like_an_accumulating_walk():
-    paths = Drift().fit(rw_drift_frame(60, 2)).sample_paths(12, 4000, seed=0)
-    sd = paths.std(axis=0)
+    # 30 months hold 18 whole 12-month trajectories, too few: the random walk is simulated.
+    m = Drift().fit(rw_drift_frame(30, 2))
+    assert relative_trajectories(m.adjusted_, 12) is None
+    sd = m.sample_paths(12, 4000, seed=0).std(axis=0)
     # Random walk: sd ~ sqrt(h); month 12 spread is about 3.5x month 1.
     assert 2.8 < sd[11] / sd[0] < 4.5
+
+
+def test_with_enough_past_trajectories_a_noisy_level_keeps_its_spread():
+    # A level with monthly noise: a year ahead is no less certain than a month ahead. The
+    # random walk would make month 12 about 3.5x as wide as month 1.
+    rng = np.random.default_rng(5)
+    idx = pd.period_range("2010-01", periods=72, freq="M", name="month")
+    hist = pd.DataFrame({"gold_oz": 6000.0 + 400.0 * rng.standard_normal(72)}, index=idx)
+    sd = Drift().fit(hist).sample_paths(12, 4000, seed=0).std(axis=0)
+    assert sd[11] / sd[0] < 1.6
+
+
+def test_annual_interval_of_a_noisy_level_covers_about_80pct():
+    hits = []
+    for rep in range(60):
+        rng = np.random.default_rng(200 + rep)
+        idx = pd.period_range("2010-01", periods=60, freq="M", name="month")
+        full = pd.DataFrame({"gold_oz": 6000.0 + 400.0 * rng.standard_normal(60)}, index=idx)
+        totals = Drift().fit(full.iloc[:48]).sample_paths(12, 1000, seed=rep).sum(axis=1)
+        lo, hi = np.quantile(totals, [0.1, 0.9])
+        hits.append(lo <= full["gold_oz"].iloc[48:].sum() <= hi)
+    # The random walk's interval held every one of these totals.
+    assert 0.65 <= float(np.mean(hits)) <= 0.95, np.mean(hits)
 
 
 def test_80pct_interval_covers_about_80pct_of_outcomes():

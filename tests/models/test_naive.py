@@ -2,7 +2,9 @@ from functools import partial
 
 import numpy as np
 
+from models.kernels.trajectories import relative_trajectories
 from models.zoo.naive import Naive
+from models.zoo.season import season_ahead
 from tests.models.series import gold_frame
 
 frame = partial(gold_frame, start="2020-01")
@@ -24,3 +26,27 @@ def test_naive_paths_walk_by_observed_changes():
 def test_naive_with_one_month_gives_flat_paths():
     m = Naive().fit(frame([42.0]))
     np.testing.assert_array_equal(m.sample_paths(3, 5, seed=0), np.full((5, 3), 42.0))
+
+
+def test_naive_with_enough_past_trajectories_draws_the_series_own():
+    # 40 months hold 28 whole 12-month trajectories: each path is the last month times one
+    # of them (centred), not a random walk of the changes.
+    rng = np.random.default_rng(3)
+    y = 500.0 + 40.0 * rng.standard_normal(40)
+    m = Naive().fit(frame(y))
+    traj = relative_trajectories(m.adjusted_, 12)
+    assert traj is not None and traj.shape == (28, 12)
+    paths = m.sample_paths(12, 300, seed=0)
+    rows = paths / (m.last_oz_ * season_ahead(m.season_, m.last_month_, 12)) - 1.0
+    assert all(np.isclose(traj, r).all(axis=1).any() for r in rows)
+
+
+def test_naive_annual_interval_of_a_noisy_level_covers_about_80pct():
+    hits = []
+    for rep in range(60):
+        y = 6000.0 + 400.0 * np.random.default_rng(100 + rep).standard_normal(60)
+        totals = Naive().fit(frame(y[:48])).sample_paths(12, 1000, seed=rep).sum(axis=1)
+        lo, hi = np.quantile(totals, [0.1, 0.9])
+        hits.append(lo <= y[48:].sum() <= hi)
+    # The random walk of the changes held every one of these totals (too wide).
+    assert 0.65 <= float(np.mean(hits)) <= 0.95, np.mean(hits)
