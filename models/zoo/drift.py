@@ -12,8 +12,8 @@ between consecutive observed months less the drift over their distance. Paths st
 the last observed month, so a gap at the end is simulated through.
 
 With at least two years of whole past trajectories (``models.kernels.trajectories``), the
-innovations are the series' own instead: each path is the drift line times a centred
-relative trajectory the months took after a past month. An accumulated random walk of
+innovations are the series' own instead: each path is the drift line plus the centred
+change the months took after a past month, at today's level. An accumulated random walk of
 monthly noise would make a year's total several times too wide.
 
 When the plant's seasonal profile can be estimated (``models.zoo.season``), the walk runs on
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
-from models.kernels.trajectories import relative_trajectories
+from models.kernels.trajectories import level_trajectories
 from models.zoo.season import calendar_profile, season_ahead, season_at
 
 log = logging.getLogger(__name__)
@@ -76,13 +76,13 @@ class Drift(ForecastModel):
                 future: pd.DataFrame | None) -> np.ndarray:
         steps_out = self.gap_after_ + horizon
         steps = np.arange(1, steps_out + 1)[None, :]
-        traj = relative_trajectories(self.adjusted_, steps_out)
+        traj = level_trajectories(self.adjusted_, steps_out)
         if traj is not None:
             # Centred on the mean trend, the past trajectories already hold how far the
             # level strayed from it: the drift is not drawn a second time.
+            rows = rng.integers(0, traj.deviations.shape[0], size=n_paths)
             line = self.last_oz_ + self.drift_oz_ * steps
-            return self._seasonal(line * (1.0 + traj[rng.integers(0, traj.shape[0],
-                                                                  size=n_paths)]), horizon)
+            return self._seasonal(line + traj.changes(rows), horizon)
         drift = self.drift_oz_ + self.sigma_oz_ / np.sqrt(max(self.n_diffs_, 1)) * \
             rng.standard_normal((n_paths, 1))
         line = self.last_oz_ + drift * steps

@@ -9,8 +9,8 @@ rising rainy-season recovery, bootstrapped, put the median 2016 path 47% above t
 actual). Used when not even the seasonal naive model (13 months) can be fitted.
 
 With at least two years of whole past trajectories (``models.kernels.trajectories``), the
-paths are the series' own: the last month carried forward times a centred relative
-trajectory the months took after a past month. A random walk of monthly changes would
+paths are the series' own: the last month carried forward plus the centred change the
+months took after a past month, at today's level. A random walk of monthly changes would
 accumulate every month's noise into a year's total that is several times too wide.
 
 When the plant's seasonal profile can be estimated (``models.zoo.season``: two years of
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from models.core.base import ForecastModel, observed_target
-from models.kernels.trajectories import relative_trajectories
+from models.kernels.trajectories import level_trajectories
 from models.zoo.season import calendar_profile, season_ahead, season_at
 
 
@@ -70,10 +70,10 @@ class Naive(ForecastModel):
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
         season = self._future_season(horizon)[None, :]
-        traj = relative_trajectories(self.adjusted_, self.gap_after_ + horizon)
+        traj = level_trajectories(self.adjusted_, self.gap_after_ + horizon)
         if traj is not None:
-            rows = rng.integers(0, traj.shape[0], size=n_paths)
-            return self.last_oz_ * (1.0 + traj[rows, self.gap_after_:]) * season
+            rows = rng.integers(0, traj.deviations.shape[0], size=n_paths)
+            return (self.last_oz_ + traj.changes(rows)[:, self.gap_after_:]) * season
         if self.steps_.size == 0:
             paths = np.full((n_paths, horizon), self.last_oz_)
         else:

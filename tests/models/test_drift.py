@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from models.core.pipeline import fit_model
-from models.kernels.trajectories import relative_trajectories
+from models.kernels.trajectories import level_trajectories
 from models.zoo.drift import Drift
 
 
@@ -43,7 +43,7 @@ def test_mean_path_continues_a_linear_trend():
 def test_spread_grows_with_horizon_like_an_accumulating_walk():
     # 30 months hold 18 whole 12-month trajectories, too few: the random walk is simulated.
     m = Drift().fit(rw_drift_frame(30, 2))
-    assert relative_trajectories(m.adjusted_, 12) is None
+    assert level_trajectories(m.adjusted_, 12) is None
     sd = m.sample_paths(12, 4000, seed=0).std(axis=0)
     # Random walk: sd ~ sqrt(h); month 12 spread is about 3.5x month 1.
     assert 2.8 < sd[11] / sd[0] < 4.5
@@ -57,6 +57,17 @@ def test_with_enough_past_trajectories_a_noisy_level_keeps_its_spread():
     hist = pd.DataFrame({"gold_oz": 6000.0 + 400.0 * rng.standard_normal(72)}, index=idx)
     sd = Drift().fit(hist).sample_paths(12, 4000, seed=0).std(axis=0)
     assert sd[11] / sd[0] < 1.6
+
+
+def test_a_past_shutdown_month_leaves_the_year_near_its_level():
+    rng = np.random.default_rng(0)
+    idx = pd.period_range("2010-01", periods=60, freq="M", name="month")
+    y = 8000.0 + 500.0 * rng.standard_normal(60)
+    clean = Drift().fit(pd.DataFrame({"gold_oz": y}, index=idx))
+    y[30] = 50.0
+    shut = Drift().fit(pd.DataFrame({"gold_oz": y}, index=idx))
+    med = [np.median(m.sample_paths(12, 2000, seed=1).sum(axis=1)) for m in (clean, shut)]
+    assert med[1] == pytest.approx(med[0], rel=0.05)
 
 
 def test_annual_interval_of_a_noisy_level_covers_about_80pct():

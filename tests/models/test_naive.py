@@ -1,8 +1,9 @@
 from functools import partial
 
 import numpy as np
+import pytest
 
-from models.kernels.trajectories import relative_trajectories
+from models.kernels.trajectories import level_trajectories
 from models.zoo.naive import Naive
 from models.zoo.season import season_ahead
 from tests.models.series import gold_frame
@@ -29,16 +30,28 @@ def test_naive_with_one_month_gives_flat_paths():
 
 
 def test_naive_with_enough_past_trajectories_draws_the_series_own():
-    # 40 months hold 28 whole 12-month trajectories: each path is the last month times one
-    # of them (centred), not a random walk of the changes.
+    # 40 months hold 28 whole 12-month trajectories: each path is the last month plus one
+    # of them (centred, at today's level), not a random walk of the changes.
     rng = np.random.default_rng(3)
     y = 500.0 + 40.0 * rng.standard_normal(40)
     m = Naive().fit(frame(y))
-    traj = relative_trajectories(m.adjusted_, 12)
-    assert traj is not None and traj.shape == (28, 12)
+    traj = level_trajectories(m.adjusted_, 12)
+    assert traj is not None and traj.deviations.shape == (28, 12)
     paths = m.sample_paths(12, 300, seed=0)
-    rows = paths / (m.last_oz_ * season_ahead(m.season_, m.last_month_, 12)) - 1.0
-    assert all(np.isclose(traj, r).all(axis=1).any() for r in rows)
+    rows = (paths / season_ahead(m.season_, m.last_month_, 12) - m.last_oz_) / traj.level
+    assert all(np.isclose(traj.deviations, r).all(axis=1).any() for r in rows)
+
+
+def test_a_past_shutdown_month_leaves_the_year_near_its_level():
+    # One month at 50 oz in five years of about 8,000 oz: divided by that month, the change
+    # after it pulled every path to zero.
+    rng = np.random.default_rng(0)
+    y = 8000.0 + 500.0 * rng.standard_normal(60)
+    clean = Naive().fit(frame(y)).sample_paths(12, 2000, seed=1).sum(axis=1)
+    y[30] = 50.0
+    shut = Naive().fit(frame(y)).sample_paths(12, 2000, seed=1).sum(axis=1)
+    assert np.median(shut) == pytest.approx(np.median(clean), rel=0.05)
+    assert np.quantile(shut, 0.1) > 0.8 * np.median(clean)
 
 
 def test_naive_annual_interval_of_a_noisy_level_covers_about_80pct():
