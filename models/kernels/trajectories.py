@@ -46,8 +46,13 @@ class Trajectories:
     deviations: np.ndarray
     level: float
 
-    def changes(self, rows: np.ndarray) -> np.ndarray:
-        """The changes of the chosen origins at today's level: shape (len(rows), steps), oz."""
+    def draw(self, rng: np.random.Generator, n_paths: int) -> np.ndarray:
+        """Changes of ``n_paths`` origins drawn with replacement, at today's level.
+
+        Returns:
+            ndarray (n_paths, steps), oz, to add to the level carried forward.
+        """
+        rows = rng.integers(0, self.deviations.shape[0], size=n_paths)
         return self.level * self.deviations[rows]
 
 

@@ -80,9 +80,8 @@ class Drift(ForecastModel):
         if traj is not None:
             # Centred on the mean trend, the past trajectories already hold how far the
             # level strayed from it: the drift is not drawn a second time.
-            rows = rng.integers(0, traj.deviations.shape[0], size=n_paths)
             line = self.last_oz_ + self.drift_oz_ * steps
-            return self._seasonal(line + traj.changes(rows), horizon)
+            return self._seasonal(line + traj.draw(rng, n_paths), horizon)
         drift = self.drift_oz_ + self.sigma_oz_ / np.sqrt(max(self.n_diffs_, 1)) * \
             rng.standard_normal((n_paths, 1))
         line = self.last_oz_ + drift * steps

@@ -72,8 +72,7 @@ class Naive(ForecastModel):
         season = self._future_season(horizon)[None, :]
         traj = level_trajectories(self.adjusted_, self.gap_after_ + horizon)
         if traj is not None:
-            rows = rng.integers(0, traj.deviations.shape[0], size=n_paths)
-            return (self.last_oz_ + traj.changes(rows)[:, self.gap_after_:]) * season
+            return (self.last_oz_ + traj.draw(rng, n_paths)[:, self.gap_after_:]) * season
         if self.steps_.size == 0:
             paths = np.full((n_paths, horizon), self.last_oz_)
         else:

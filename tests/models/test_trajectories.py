@@ -15,8 +15,9 @@ def test_trajectories_are_the_centred_changes_in_units_of_the_level_around_each_
     changes = np.array([[2.0, -1.0], [-3.0, -1.0], [2.0, 1.0]]) / levels[:, None]
     np.testing.assert_allclose(traj.deviations, changes - changes.mean(axis=0))
     assert traj.level == np.median(y)
-    np.testing.assert_allclose(traj.changes(np.array([1, 1])),
-                               traj.level * traj.deviations[[1, 1]])
+    rows = np.random.default_rng(7).integers(0, 3, size=4)
+    np.testing.assert_allclose(traj.draw(np.random.default_rng(7), 4),
+                               traj.level * traj.deviations[rows])
 
 
 def test_origins_with_an_unknown_month_are_left_out_and_a_zero_month_counts():
