@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from forecast.charts import finish_totals_histogram, save_png, totals_histogram
 from forecast.files import write_dir_atomically, write_json
-from forecast.numbers import oz, pct
+from forecast.numbers import oz, pct, usd
 from models.core.errors import UsageError
 from models.core.paths import quantiles
 
@@ -72,6 +72,15 @@ class Advice:
     p50_oz: int
     n_paths: int
     proposed: RangeOdds | None = None
+
+
+#: the unit each guidance metric's figures are printed in
+METRIC_UNITS = {"oz": "oz", "aueq_oz": "oz AuEq", "sales_usd": "USD"}
+
+
+def figure(x: float, metric: str = "oz") -> str:
+    """A total as printed in ``metric``: ``89,893 oz``, ``105,000 oz AuEq``, ``US$91.3M``."""
+    return usd(x) if metric == "sales_usd" else f"{oz(x)} {METRIC_UNITS.get(metric, 'oz')}"
 
 
 def whole_oz(x: float) -> int:
@@ -158,7 +167,7 @@ def advise(annual_paths: np.ndarray, coverage: float = DEFAULT_COVERAGE,
 
 def advice_record(advice: Advice, *, year: int, as_of: pd.Period, seed: int,
                   model: Mapping[str, Any], data_sha256: str,
-                  orecast_version: str) -> dict[str, Any]:
+                  orecast_version: str, metric: str = "oz") -> dict[str, Any]:
     """The ``guidance.json`` record, keys in publication order (no timestamp: same inputs,
     same bytes).
 
@@ -169,8 +178,11 @@ def advice_record(advice: Advice, *, year: int, as_of: pd.Period, seed: int,
         model: ``uri, name, version, run_id, spec`` of the model used.
         data_sha256: ``models.data.digest.data_sha256`` of the figures forecast from.
         orecast_version: the package version.
+        metric: the metric of the totals (``oz``, ``aueq_oz``, ``sales_usd``); the
+            ``*_oz`` keys hold figures in its unit (their names are kept for readers of
+            older files).
     Returns:
-        dict: ``year, as_of, coverage, range {low_oz, high_oz}, prob_reach_low, proposed
+        dict: ``year, as_of, metric, coverage, range {low_oz, high_oz}, prob_reach_low, proposed
         ({low_oz, high_oz, prob_reach_low, prob_within, prob_above_high} or null), p50,
         n_paths, seed, model, data_sha256, orecast_version``.
     """
@@ -178,6 +190,7 @@ def advice_record(advice: Advice, *, year: int, as_of: pd.Period, seed: int,
     return {
         "year": int(year),
         "as_of": str(as_of),
+        "metric": metric,
         "coverage": advice.coverage,
         "range": {"low_oz": advice.low_oz, "high_oz": advice.high_oz},
         "prob_reach_low": advice.prob_reach_low,
@@ -193,56 +206,72 @@ def advice_record(advice: Advice, *, year: int, as_of: pd.Period, seed: int,
     }
 
 
-def advice_sentence(advice: Advice, year: int, as_of: pd.Period) -> str:
+def advice_sentence(advice: Advice, year: int, as_of: pd.Period, metric: str = "oz") -> str:
     """One sentence for people, e.g. "For 2018 (as of December 2017) an 80% range is
     84,000-97,000 oz; the chance of reaching 84,000 oz is 90%; for the proposed
-    78,000-82,000 oz it is 97%." (the last clause only with a proposed range)."""
+    78,000-82,000 oz the chance of landing within it is 8%, below it 5%, above it 87%."
+    (the last clause only with a proposed range; figures in ``metric``'s unit)."""
     label = coverage_label(advice.coverage)
     whole = label.split(".")[0].rstrip("%")
     # "an 80%", "an 11%", "an 18%", "a 90%": the article follows the spoken number.
     article = "an" if whole.startswith("8") or whole in ("11", "18") else "a"
+    unit = "" if metric == "sales_usd" else f" {METRIC_UNITS.get(metric, 'oz')}"
+
+    def num(x: float) -> str:
+        return usd(x) if metric == "sales_usd" else oz(x)
+
     text = (f"For {year} (as of {as_of.strftime('%B %Y')}) {article} {label} range is "
-            f"{oz(advice.low_oz)}-{oz(advice.high_oz)} oz; the chance of reaching "
-            f"{oz(advice.low_oz)} oz is {pct(advice.prob_reach_low)}")
+            f"{num(advice.low_oz)}-{num(advice.high_oz)}{unit}; the chance of reaching "
+            f"{figure(advice.low_oz, metric)} is {pct(advice.prob_reach_low)}")
     if advice.proposed is not None:
         p = advice.proposed
-        text += (f"; for the proposed {oz(p.low_oz)}-{oz(p.high_oz)} oz it is "
-                 f"{pct(p.prob_reach_low)}")
+        # a range is met by landing in it: within, below and above are all said, so a
+        # range below the forecast does not read as safe from its chance of reaching low
+        text += (f"; for the proposed {num(p.low_oz)}-{num(p.high_oz)}{unit} the chance of "
+                 f"landing within it is {pct(p.prob_within)}, below it "
+                 f"{pct(1.0 - p.prob_reach_low)}, above it {pct(p.prob_above_high)}")
     return text + "."
 
 
 def advice_chart(annual_paths: np.ndarray, advice: Advice, year: int,
-                 as_of: pd.Period) -> Figure:
-    """Histogram of the simulated annual totals (oz) with the advised range shaded, the
-    proposed range outlined and the median marked.
+                 as_of: pd.Period, metric: str = "oz") -> Figure:
+    """Histogram of the simulated annual totals (in ``metric``) with the advised range
+    shaded, the proposed range outlined and the median marked.
 
     The x range is ``forecast.charts.totals_histogram``'s, widened to show both ranges.
 
     Args:
-        annual_paths: simulated annual totals, shape (n_paths,), oz.
+        annual_paths: simulated annual totals, shape (n_paths,), oz (or USD for sales).
         advice: the advice drawn.
         year, as_of: the target year and the last known month, for the labels.
+        metric: ``oz``, ``aueq_oz`` or ``sales_usd``.
     """
     paths = np.asarray(annual_paths, dtype=float).ravel()
     p = advice.proposed
     ranges = [(advice.low_oz, advice.high_oz)] + ([] if p is None else [(p.low_oz, p.high_oz)])
     fig, ax = totals_histogram(paths, ranges, (7.5, 4))
     label = coverage_label(advice.coverage)
+
+    def span(lo: float, hi: float) -> str:
+        return f"{figure(lo, metric)}-{figure(hi, metric)}"
+
     ax.axvspan(advice.low_oz, advice.high_oz, color="tab:blue", alpha=0.25,
-               label=f"{label} range {oz(advice.low_oz)}-{oz(advice.high_oz)} oz")
-    ax.axvline(advice.p50_oz, color="black", lw=1.2, label=f"median {oz(advice.p50_oz)} oz")
-    title = (f"{label} range {oz(advice.low_oz)}-{oz(advice.high_oz)} oz: "
-             f"P(>= {oz(advice.low_oz)}) = {pct(advice.prob_reach_low)}")
+               label=f"{label} range {span(advice.low_oz, advice.high_oz)}")
+    ax.axvline(advice.p50_oz, color="black", lw=1.2,
+               label=f"median {figure(advice.p50_oz, metric)}")
+    title = (f"{label} range {span(advice.low_oz, advice.high_oz)}: "
+             f"P(>= {figure(advice.low_oz, metric)}) = {pct(advice.prob_reach_low)}")
     if p is not None:
         # Outlined, not filled, so it stays readable where it overlaps the advised range.
         ax.axvspan(p.low_oz, p.high_oz, fill=False, edgecolor="tab:red", lw=2, ls="--",
-                   label=f"proposed {oz(p.low_oz)}-{oz(p.high_oz)} oz")
-        title += (f"\nproposed {oz(p.low_oz)}-{oz(p.high_oz)} oz: "
-                  f"P(>= {oz(p.low_oz)}) = {pct(p.prob_reach_low)}, "
+                   label=f"proposed {span(p.low_oz, p.high_oz)}")
+        title += (f"\nproposed {span(p.low_oz, p.high_oz)}: "
                   f"P(within) = {pct(p.prob_within)}, "
+                  f"P(below) = {pct(1.0 - p.prob_reach_low)}, "
                   f"P(above) = {pct(p.prob_above_high)}")
+    unit = "US$" if metric == "sales_usd" else METRIC_UNITS.get(metric, "oz")
     return finish_totals_histogram(
-        fig, ax, f"{year} total (oz), as of {as_of.strftime('%b %Y')}", title)
+        fig, ax, f"{year} total ({unit}), as of {as_of.strftime('%b %Y')}", title)
 
 
 def write_advice(out_dir: Path, record: Mapping[str, Any], chart: Figure) -> Path:

@@ -25,3 +25,17 @@ def pct(p: float) -> str:
     if p > 0.995:
         return "over 99%"
     return f"{math.floor(p * 100 + 0.5)}%"
+
+
+def usd(x: float) -> str:
+    """US dollars as people read a year's sales: "US$91.3M" (to 0.1 million) from a
+    million up, whole dollars with separators below."""
+    x = float(x)
+    if abs(x) >= 1e6:
+        return f"US${x / 1e6:,.1f}M"
+    return f"US${x:,.0f}"
+
+
+def unit_of(measure: str | None) -> str:
+    """The unit of a year's output as printed: "oz", or "oz AuEq" where the data is AuEq."""
+    return measure or "oz"

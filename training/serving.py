@@ -18,7 +18,13 @@ as-of month's year, or the next when as-of is December), ``n_paths``, ``seed``,
 ``quantiles`` (extra monthly and annual quantile levels beyond p10/p50/p90),
 ``guidance_low`` / ``guidance_high`` (oz, both or neither), ``model_version`` (copied into
 the output), ``periods`` (the period totals file's text, CSV with ``period, metric, value,
-unit`` as ``orecast forecast --periods`` reads; empty = none).
+unit`` as ``orecast forecast --periods`` reads; empty = none), ``guidance_metric`` (``oz``,
+``aueq_oz`` or ``sales_usd``: the unit of ``guidance_low``/``guidance_high``), ``prices``
+(a gold price history's text, CSV ``month, usd_per_oz``; empty = the embedded World Bank
+series) and ``price_deck`` (a flat planning price, USD/oz, for the months after as-of).
+Sales (USD) are forecast whenever the prices reach the as-of month: the annual row then
+carries the ``sales_usd`` block as ``sales_<key>`` columns and month rows the sales columns
+of monthly.csv.
 
 Output: one frame: a ``section == "month"`` row per month with a figure of its own or a
 forecast (12 for a plant that publishes every month; ``period`` YYYY-MM, ``kind``
@@ -47,11 +53,13 @@ import pandas as pd
 
 from models.core.calendar import month_from_text
 from models.core.errors import DataValidationError, UsageError
+from models.core.outlook import GuidanceInForce, Outlook, Prices, guidance_at, year_outlook
 from models.core.paths import quantiles as path_quantiles
-from models.core.summary import ANNUAL_KEYS, annual_summary, monthly_frame
+from models.core.summary import ANNUAL_KEYS
 from models.core.version import orecast_version
 from models.core.year import YearForecast, forecast_year
 from models.data.digest import data_sha256, flat_table
+from models.data.inputs import load_prices_or_embedded
 from models.data.periods import check_consistency, months_frame
 from training.spec import ModelSpec
 
@@ -63,6 +71,7 @@ SPEC_ARTIFACT = "spec"
 DEFAULT_PARAMS: dict[str, Any] = {
     "as_of": "", "year": 0, "n_paths": 4000, "seed": 0, "quantiles": [0.1, 0.5, 0.9],
     "guidance_low": None, "guidance_high": None, "model_version": "", "periods": "",
+    "guidance_metric": "oz", "prices": "", "price_deck": None,
 }
 _BASE_LEVELS = (0.1, 0.5, 0.9)
 INPUT_SOURCE = "<model input>"
@@ -147,7 +156,9 @@ def periods_from_text(text: str, source: str = "<periods param>") -> pd.DataFram
 
 
 def year_forecast(spec: ModelSpec, history: pd.DataFrame, periods: pd.DataFrame | None,
-                  params: Mapping[str, Any] | None = None) -> tuple[YearForecast, dict[str, Any]]:
+                  params: Mapping[str, Any] | None = None, *,
+                  guidance: GuidanceInForce | None = None,
+                  prices: Prices | None = None) -> tuple[YearForecast, Outlook]:
     """Forecast one year of a validated history with the spec's procedure.
 
     Args:
@@ -155,8 +166,11 @@ def year_forecast(spec: ModelSpec, history: pd.DataFrame, periods: pd.DataFrame 
         history: validated production frame (monthly PeriodIndex, ``gold_oz`` oz).
         periods: validated period totals, or None (cut at as-of before use).
         params: predict params (``DEFAULT_PARAMS`` keys; ``periods`` is not read here).
+        guidance: the guidance in force (every metric), replacing the params' range.
+        prices: the price history and deck, replacing the params' ``prices``/``price_deck``.
     Returns:
-        (the YearForecast with its paths, the ``annual_summary`` record: oz, probabilities).
+        (the YearForecast with its paths, its ``models.core.outlook.Outlook``: the
+        ``annual_summary`` record in oz with its ``sales_usd`` block, the tables).
     Raises:
         DataValidationError, UsageError, ModelDeclined: bad history, params or as-of.
     """
@@ -166,15 +180,46 @@ def year_forecast(spec: ModelSpec, history: pd.DataFrame, periods: pd.DataFrame 
     else:
         last = history["gold_oz"].last_valid_index()
         as_of = last if last is not None else history.index[-1]
-    guidance = (None if p["guidance_low"] is None
-                else (float(p["guidance_low"]), float(p["guidance_high"])))
+    given = (None if p["guidance_low"] is None
+             else (float(p["guidance_low"]), float(p["guidance_high"])))
     check_consistency(history, periods)
     yf = forecast_year(spec.build(), history, as_of, int(p["year"]) or None,
                        n_paths=int(p["n_paths"]), seed=int(p["seed"]), periods=periods)
-    annual = annual_summary(yf, guidance, model_version=p["model_version"] or spec.label,
-                            data_sha256=data_sha256(history, periods),
-                            orecast_version=orecast_version())
-    return yf, annual
+    if guidance is None:
+        guidance = guidance_at(None, yf.year, as_of, given, str(p["guidance_metric"] or "oz"))
+    outlook = year_outlook(yf, history, periods, guidance,
+                           prices if prices is not None else prices_from_params(p),
+                           seed=int(p["seed"]),
+                           model_version=p["model_version"] or spec.label,
+                           data_sha256=data_sha256(history, periods),
+                           orecast_version=orecast_version())
+    return yf, outlook
+
+
+def prices_from_params(p: Mapping[str, Any]) -> Prices:
+    """The ``prices`` and ``price_deck`` params as the forecast's ``Prices`` (the embedded
+    history when ``prices`` is empty; required when either is given).
+
+    Raises:
+        DataValidationError: ``prices`` is not a valid price table.
+        UsageError: ``price_deck`` is not a price above 0.
+    """
+    from models.core.price_paths import PriceDeck
+    from models.data.schema import MAX_PRICE_USD
+    from models.data.tables import PRICES_HINT, prices_from_table, table_from_bytes
+
+    text = str(p.get("prices") or "")
+    history = (prices_from_table(table_from_bytes(text.encode(), "<prices param>", "csv",
+                                                  PRICES_HINT))
+               if text.strip() else load_prices_or_embedded(None))
+    deck = None
+    if p.get("price_deck") is not None:
+        value = float(p["price_deck"])
+        if not (math.isfinite(value) and 0 < value <= MAX_PRICE_USD):
+            raise UsageError(f"params: price_deck: expected a price in USD/oz above 0 and "
+                             f"at most {MAX_PRICE_USD:,}, got {p['price_deck']!r}")
+        deck = PriceDeck(flat=value, label=f"deck {value:,.0f} USD/oz")
+    return Prices(history, deck, required=bool(text.strip()) or deck is not None)
 
 
 def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
@@ -200,9 +245,12 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
         history = months_frame(periods)
     else:
         history, _ = history_from_input(model_input)
-    yf, annual = year_forecast(spec, history, periods, p)
+    yf, outlook = year_forecast(spec, history, periods, p)
+    annual = dict(outlook.annual)
+    sales = annual.pop("sales_usd", None) or {}
+    annual.update({f"sales_{k}": v for k, v in sales.items() if not isinstance(v, dict)})
 
-    months = monthly_frame(yf).rename(columns={"month": "period"})
+    months = outlook.monthly.rename(columns={"month": "period"})
     months.insert(0, "section", "month")
     for key in ("year", "as_of", "model", "model_version", "data_sha256", "orecast_version"):
         months[key] = annual[key]
@@ -257,6 +305,9 @@ def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
         ParamSpec("guidance_high", "double", None),
         ParamSpec("model_version", "string", ""),
         ParamSpec("periods", "string", ""),
+        ParamSpec("guidance_metric", "string", "oz"),
+        ParamSpec("prices", "string", ""),
+        ParamSpec("price_deck", "double", None),
     ])
     return ModelSignature(inputs=None, outputs=outputs, params=params)
 

@@ -33,7 +33,10 @@ from forecast.cli.options import (
     DataFile,
     ModelUri,
     PeriodsFile,
+    PriceDeckText,
+    PricesFile,
     parse_guidance_range,
+    parse_price_deck,
 )
 from forecast.publish import DEFAULT_MODEL_URI
 from forecast.publish.model_source import LoadedModel, ModelRef
@@ -56,11 +59,11 @@ def _as_of(text: str | None, year: int) -> pd.Period:
     return as_of
 
 
-def _proposed(text: str | None) -> tuple[float, float] | None:
+def _proposed(text: str | None, metric: str = "oz") -> tuple[float, float] | None:
     if text is None:
         return None
     try:
-        return parse_guidance_range(text)
+        return parse_guidance_range(text, metric)
     except UsageError as exc:
         # The parser is --guidance-range's; here the same value is given as --range.
         raise UsageError(exc.message.replace("--guidance-range", "--range", 1)) from None
@@ -85,10 +88,17 @@ def _load(model_uri: str, tracking: str | None) -> tuple[ModelRef, LoadedModel]:
     with using(uri):
         from mlflow.exceptions import MlflowException
 
+        from training.tracking import store_failure
+
         try:
             ref = resolve_model(model_uri)
             return ref, load_model(ref)
         except (MlflowException, OSError) as exc:
+            raise unavailable(uri, exc, model_uri) from exc
+        except Exception as exc:
+            # the store failing under the query (a database error, not an MlflowException)
+            if store_failure(exc) is None:
+                raise
             raise unavailable(uri, exc, model_uri) from exc
 
 
@@ -103,7 +113,13 @@ def guidance_command(
     coverage: float = typer.Option(DEFAULT_COVERAGE, "--coverage", help="Central "
                                    "probability of the advised range, between 0 and 1."),
     proposed: str | None = typer.Option(None, "--range", help="A proposed range LOW:HIGH "
-                                        "in oz (e.g. 78000:82000) to give the odds of."),
+                                        "in the --metric's unit (e.g. 78000:82000 oz) to "
+                                        "give the odds of."),
+    metric: str = typer.Option("oz", "--metric", help="What the guidance is in: oz, "
+                               "aueq_oz (gold-equivalent oz) or sales_usd (US dollars of "
+                               "sales, with the price model or a --price-deck)."),
+    prices: PricesFile = None,
+    price_deck: PriceDeckText = None,
     data: DataFile = None,
     periods: PeriodsFile = None,
     model: ModelUri = DEFAULT_MODEL_URI,
@@ -134,8 +150,13 @@ def guidance_command(
     # Every option and the data are checked before the model store is touched.
     check_coverage(coverage)
     as_of_p = _as_of(as_of, year)
-    rng = _proposed(proposed)
-    inputs = load_inputs(data, None, periods)
+    from models.core.outlook import Prices
+
+    if metric not in ("oz", "aueq_oz", "sales_usd"):
+        raise UsageError(f"--metric: expected oz, aueq_oz or sales_usd, got {metric!r}")
+    rng = _proposed(proposed, metric)
+    deck = parse_price_deck(price_deck)
+    inputs = load_inputs(data, None, periods, prices)
     last = data_span(inputs.history, inputs.periods)[1]
     if as_of_p > last:
         # Said before the model store is touched, naming the default when it was not given.
@@ -145,15 +166,27 @@ def guidance_command(
     ref, loaded = _load(model, tracking_uri)
     params = {"as_of": str(as_of_p), "year": year, "n_paths": n_paths, "seed": seed,
               "model_version": ref.version or ""}
-    yf, annual = year_forecast(loaded.spec, inputs.history, inputs.periods, params)
-    advice = advise(yf.annual_paths, coverage, rng)
+    sales = metric == "sales_usd"
+    yf, outlook = year_forecast(
+        loaded.spec, inputs.history, inputs.periods, params,
+        prices=Prices(inputs.prices, deck,
+                      required=sales or prices is not None or deck is not None))
+    if metric == "aueq_oz" and outlook.measure != "oz AuEq":
+        log.warning("--metric aueq_oz: the output figures of %d are in %s", yf.year,
+                    outlook.measure)
+    totals = outlook.sales.annual_paths if sales else yf.annual_paths
+    advice = advise(totals, coverage, rng)
     record = advice_record(advice, year=yf.year, as_of=yf.as_of, seed=seed,
                            model={"uri": ref.uri, "name": ref.name, "version": ref.version,
                                   "run_id": loaded.run_id, "spec": loaded.spec.label},
-                           data_sha256=annual["data_sha256"], orecast_version=orecast_version())
-    write_advice(out, record, advice_chart(yf.annual_paths, advice, yf.year, yf.as_of))
+                           data_sha256=outlook.annual["data_sha256"],
+                           orecast_version=orecast_version(), metric=metric)
+    if sales:
+        record["price_model"] = outlook.annual["sales_usd"]["price_model"]
+        record["price_deck"] = outlook.annual["sales_usd"]["price_deck"]
+    write_advice(out, record, advice_chart(totals, advice, yf.year, yf.as_of, metric))
     log.info("guidance: year=%d as_of=%s model=%s version=%s members=%s n_paths=%d "
              "seed=%d ms=%d", yf.year, yf.as_of, loaded.spec.label, ref.version,
              ",".join(yf.members), n_paths, seed, round((time.perf_counter() - t0) * 1000))
-    typer.echo(advice_sentence(advice, yf.year, yf.as_of))
+    typer.echo(advice_sentence(advice, yf.year, yf.as_of, metric))
     typer.echo(f"written: {out.resolve()}")

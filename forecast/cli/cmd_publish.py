@@ -20,6 +20,8 @@ from forecast.cli.options import (
     DataFile,
     ModelUri,
     PeriodsFile,
+    PriceDeckText,
+    PricesFile,
 )
 from forecast.publish import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI, PublishRequest, publish
 from forecast.publish.alerts import ALERT_EXIT_CODE, DEFAULT_ALERT_BELOW
@@ -40,7 +42,8 @@ def publish_command(
                              "the ROOT/latest link."),
     data: DataFile = None,
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file (year, "
-                                         "low_oz, high_oz, announced)."),
+                                         "low, high, announced, metric: oz, aueq_oz or "
+                                         "sales_usd)."),
     periods: PeriodsFile = None,
     model: ModelUri = DEFAULT_MODEL_URI,
     as_of: str | None = typer.Option(None, "--as-of", help="Last known month, YYYY-MM "
@@ -68,6 +71,8 @@ def publish_command(
     fail_on_alert: bool = typer.Option(False, "--fail-on-alert", help=f"Exit "
                                        f"{ALERT_EXIT_CODE} after publishing when an alert "
                                        f"fired (annual.json alerts)."),
+    prices: PricesFile = None,
+    price_deck: PriceDeckText = None,
     today: str | None = typer.Option(None, "--today", hidden=True,
                                      help="Date staleness is measured against (YYYY-MM-DD)."),
 ) -> None:
@@ -88,7 +93,7 @@ def publish_command(
                          force=force, dry_run=dry_run, max_staleness_days=max_staleness_days,
                          today=_today(today), n_paths=n_paths, seed=seed,
                          tracking_uri=tracking_uri or None, experiment=experiment,
-                         alert_below=alert_below)
+                         alert_below=alert_below, prices=prices, price_deck=price_deck)
     result = publish(req)
     typer.echo(result.sentence)
     if result.status == "unchanged":

@@ -38,24 +38,73 @@ ModelUri = Annotated[str, typer.Option(
     "models:/NAME/VERSION (default: the champion alias of the model orecast).")]
 
 
-def parse_guidance_range(text: str) -> tuple[float, float]:
-    """Parse ``LOW:HIGH`` (oz, e.g. ``88000:92000``) into (low_oz, high_oz).
+PricesFile = Annotated[Path | None, typer.Option(
+    "--prices", help="Monthly gold price history (CSV or Parquet: month, usd_per_oz); "
+    "default: the embedded World Bank monthly average, 1990-2017.")]
+PriceDeckText = Annotated[str | None, typer.Option(
+    "--price-deck", help="Planning gold price for the months after --as-of: USD/oz (e.g. "
+    "1850) or a file of monthly prices (month, usd_per_oz); default: price paths from the "
+    "price history's own volatility.")]
+GuidanceMetric = Annotated[str, typer.Option(
+    "--guidance-metric", help="Metric of --guidance-range: oz, aueq_oz (gold-equivalent "
+    "oz) or sales_usd (US dollars of sales).")]
 
-    Both finite, 0 <= LOW <= HIGH, and at most twelve months at the data's largest plausible
-    month (``models.data.schema.UNIT_ERROR_LIMIT`` oz).
+#: the largest sales guidance accepted (USD): beyond any gold processor's year
+MAX_SALES_USD = 1e12
+
+
+def parse_guidance_range(text: str, metric: str = "oz") -> tuple[float, float]:
+    """Parse ``LOW:HIGH`` (in ``metric``: oz, oz AuEq or USD, e.g. ``88000:92000``) into
+    (low, high).
+
+    Both finite, 0 <= LOW <= HIGH, and for ounces at most twelve months at the data's
+    largest plausible month (``models.data.schema.UNIT_ERROR_LIMIT`` oz); for sales at most
+    ``MAX_SALES_USD``.
     """
-    from models.data.schema import UNIT_ERROR_LIMIT
+    from models.data.schema import GUIDANCE_METRICS, UNIT_ERROR_LIMIT
 
+    if metric not in GUIDANCE_METRICS:
+        raise UsageError(f"--guidance-metric: expected one of {', '.join(GUIDANCE_METRICS)}, "
+                         f"got {metric!r}")
+    unit = GUIDANCE_METRICS[metric]
+    example = "200000000:220000000" if metric == "sales_usd" else "88000:92000"
     try:
         low_s, high_s = text.split(":")
         low, high = float(low_s.replace("_", "")), float(high_s.replace("_", ""))
     except ValueError:
-        raise UsageError(f"--guidance-range: expected LOW:HIGH in oz (e.g. 88000:92000), "
+        raise UsageError(f"--guidance-range: expected LOW:HIGH in {unit} (e.g. {example}), "
                          f"got {text!r}") from None
-    if not (0 <= low <= high <= 12 * UNIT_ERROR_LIMIT):
+    limit = MAX_SALES_USD if metric == "sales_usd" else 12 * UNIT_ERROR_LIMIT
+    if not (0 <= low <= high <= limit):
         raise UsageError(f"--guidance-range: expected finite 0 <= LOW <= HIGH <= "
-                         f"{12 * UNIT_ERROR_LIMIT:,} oz, got {text!r}")
+                         f"{limit:,.0f} {unit}, got {text!r}")
     return low, high
+
+
+def parse_price_deck(text: str | None):
+    """``--price-deck``: a flat price (USD/oz, e.g. ``1850``) or a monthly price file.
+
+    Returns:
+        ``models.core.price_paths.PriceDeck`` or None when not given.
+    Raises:
+        UsageError: a number that is not a plausible price.
+        DataValidationError: a deck file that is not a valid price table.
+    """
+    from models.core.price_paths import PriceDeck
+    from models.data.schema import MAX_PRICE_USD
+    from models.data.tables import load_prices
+
+    if text is None:
+        return None
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        deck = load_prices(text)
+        return PriceDeck(monthly=deck, label=f"deck {text}")
+    if not 0 < value <= MAX_PRICE_USD:
+        raise UsageError(f"--price-deck: expected a price in USD/oz above 0 and at most "
+                         f"{MAX_PRICE_USD:,} (or a file of monthly prices), got {text!r}")
+    return PriceDeck(flat=value, label=f"deck {value:,.0f} USD/oz")
 
 
 def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | None:
@@ -88,6 +137,15 @@ def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | N
                              f"file), got {item!r}")
         values[col] = number
     return pd.DataFrame({c: [v] * len(months) for c, v in values.items()}, index=months)
+
+
+def scenario_values(items: list[str]) -> dict[str, float] | None:
+    """``--scenario COLUMN=VALUE`` items as {column: value}, checked as ``parse_scenario``
+    checks them (None when none is given)."""
+    if not items:
+        return None
+    frame = parse_scenario(items, pd.period_range("2000-01", periods=1, freq="M"))
+    return {c: float(frame[c].iloc[0]) for c in frame.columns}
 
 
 def split_values(values: list[str] | None) -> list[str]:

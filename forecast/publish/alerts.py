@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecast.numbers import oz, pct
+from forecast.numbers import oz, pct, usd
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,24 @@ def guidance_alert(annual: dict[str, Any], below: float) -> dict[str, Any] | Non
     """The alert when P(year total >= guidance low end) < ``below``; None otherwise or
     without guidance.
 
+    When the guidance in force is in sales (``guidance_metric`` ``sales_usd``), the odds
+    are those of the ``sales_usd`` block (USD).
+
     Args:
         annual: the ``annual.json`` record (``prob_below_low``, ``guidance_low`` in oz).
         below: threshold probability in [0, 1].
     """
+    sales = annual.get("sales_usd")
+    if annual.get("guidance_metric") == "sales_usd" and sales \
+            and sales.get("prob_below_low") is not None:
+        reach = round(1.0 - float(sales["prob_below_low"]), 12)
+        if reach >= below:
+            return None
+        return {"kind": "sales_guidance_low_at_risk", "prob_reach_low": reach,
+                "threshold": below, "guidance_low_usd": float(sales["guidance_low"]),
+                "message": f"the chance of reaching the sales guidance low end of "
+                           f"{usd(sales['guidance_low'])} is {pct(reach)}, under "
+                           f"{pct(below)}"}
     if annual.get("prob_below_low") is None or annual.get("guidance_low") is None:
         return None
     reach = round(1.0 - float(annual["prob_below_low"]), 12)  # no 0.0224999...96 in JSON

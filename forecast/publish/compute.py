@@ -48,6 +48,7 @@ class Computed:
     sentence: str
     monthly: pd.DataFrame
     track: pd.DataFrame
+    outlook: Any = None
 
 
 def compute(req: PublishRequest, job: JobLog) -> Computed:
@@ -59,16 +60,17 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
     (``training.serving.year_forecast``), so the paths for quarters and charts are those of
     the published numbers.
     """
+    from forecast.cli.options import parse_price_deck
     from forecast.report import lead_sentence
     from models.core.calendar import month_from_text
-    from models.core.summary import monthly_frame
-    from models.core.year import guidance_in_force
+    from models.core.outlook import Prices, guidance_at
     from models.data.digest import data_sha256
     from models.data.inputs import last_reported_month, load_inputs
     from training.serving import year_forecast
 
     with job.step("load_data") as f:
-        inputs = load_inputs(req.data, req.guidance, req.periods)
+        deck = parse_price_deck(req.price_deck)
+        inputs = load_inputs(req.data, req.guidance, req.periods, req.prices)
         history = inputs.history
         digest = data_sha256(history, inputs.periods)
         as_of = (month_from_text(req.as_of) if req.as_of
@@ -76,7 +78,10 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
         year = target_year(as_of)
         today = resolve_today(req.today)
         age = check_staleness(history, req.max_staleness_days, today, inputs.periods)
-        guidance = guidance_in_force(inputs.guidance, year, as_of)
+        gif = guidance_at(inputs.guidance, year, as_of)
+        guidance = gif.output
+        prices = Prices(inputs.prices, deck,
+                        required=req.prices is not None or deck is not None)
         job.bind(as_of=str(as_of))
         f.update(data=inputs.label, data_sha256=digest[:12], year=year, age_days=age,
                  guidance=None if guidance is None else f"{guidance[0]:.0f}-{guidance[1]:.0f}")
@@ -90,10 +95,12 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
                                   "seed": req.seed, "model_version": ref.version or ""}
         if guidance is not None:
             params.update(guidance_low=guidance[0], guidance_high=guidance[1])
-        yf, annual = year_forecast(loaded.spec, history, inputs.periods, params)
+        yf, outlook = year_forecast(loaded.spec, history, inputs.periods, params,
+                                    guidance=gif, prices=prices)
+        annual = outlook.annual
         f.update(p50=annual["p50"], p10=annual["p10"], p90=annual["p90"])
     root = Path(req.out).absolute()
-    monthly = monthly_frame(yf)
+    monthly = outlook.monthly
     previous = previous_publication(root, year, as_of)
 
     def previous_model_p50(uri: str) -> float | None:
@@ -106,7 +113,8 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
             log.warning("revision: the previous model %s cannot be loaded (%s): its part is "
                         "left in re_estimation", uri, exc)
             return None
-        return float(year_forecast(spec, history, inputs.periods, params)[1]["p50"])
+        return float(year_forecast(spec, history, inputs.periods, params, guidance=gif,
+                                   prices=prices)[1].annual["p50"])
 
     annual["revision"] = revision(previous, annual, monthly, ref.version or loaded.spec.label,
                                   previous_model_p50)
@@ -125,7 +133,16 @@ def compute(req: PublishRequest, job: JobLog) -> Computed:
     if req.alert_below != DEFAULT_ALERT_BELOW:
         # only when set: the keys of publications made before the option existed still match
         key["alert_below"] = req.alert_below
+    # likewise only when given: what the sales figures were computed from
+    if gif.sales is not None:
+        key["sales_guidance"] = list(gif.sales)
+    if req.prices is not None:
+        key["prices_sha256"] = inputs.prices.attrs.get("sha256")
+    if deck is not None:
+        key["price_deck"] = deck.label if deck.flat is not None else \
+            deck.monthly.attrs.get("sha256")
     return Computed(as_of=as_of, year=year, guidance=guidance, yf=yf, annual=annual, key=key,
                      key_sha256=key_digest(key), ref=ref, loaded=loaded,
                      data_label=inputs.label, data_sha256=digest, backtest=backtest,
-                     sentence=lead_sentence(annual), monthly=monthly, track=track)
+                     sentence=lead_sentence(annual), monthly=monthly, track=track,
+                     outlook=outlook)

@@ -49,6 +49,8 @@ class PublishRequest:
             (``forecast.publish.alerts``).
         experiment: MLflow experiment of the publication runs (None = orecast-publish, or
             the `mlflow run` project run's own experiment unless it is "Default").
+        prices: gold price history file (None = the embedded World Bank series).
+        price_deck: planning price for the months after as-of (USD/oz or a file), or None.
     """
 
     out: Path
@@ -66,6 +68,8 @@ class PublishRequest:
     tracking_uri: str | None = None
     experiment: str | None = None
     alert_below: float = DEFAULT_ALERT_BELOW
+    prices: Path | None = None
+    price_deck: str | None = None
 
 
 @dataclass

@@ -21,15 +21,16 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
         fan_chart,
         guidance_chart,
         revision_waterfall,
+        sales_chart,
         save_png,
         track_record_chart,
     )
     from forecast.files import write_csv, write_json
     from forecast.publish.track_record import track_sentence
     from forecast.report import ReportInputs, render_report
-    from models.core.summary import quarterly_frame
 
-    monthly, quarterly = c.monthly, quarterly_frame(c.yf)
+    monthly, quarterly = c.monthly, c.outlook.quarterly
+    sales = c.outlook.sales if c.outlook.guidance.metric == "sales_usd" else None
     writers = {
         "monthly.csv": lambda p: write_csv(monthly, p),
         "quarterly.csv": lambda p: write_csv(quarterly, p),
@@ -52,6 +53,8 @@ def write_publication(c: Computed, stage: Path) -> dict[str, Any]:
         n_paths=c.key["n_paths"], seed=c.key["seed"],
         track=c.track, track_sentence=track_sentence(c.track),
         track_png=save_png(track_record_chart(c.track), BytesIO()).getvalue(),
+        sales_png=None if sales is None else save_png(
+            sales_chart(sales, c.outlook.guidance.sales), BytesIO()).getvalue(),
         revision_png=None if not c.annual.get("revision") else save_png(
             revision_waterfall(c.annual["revision"]), BytesIO()).getvalue()))
     (stage / "report.html").write_text(html, encoding="utf-8")

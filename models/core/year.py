@@ -209,19 +209,38 @@ def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
                         declined=dict(getattr(fitted, "declined_", {}) or {}) or None)
 
 
-def guidance_in_force(guidance: pd.DataFrame | None, year: int,
-                      as_of: pd.Period) -> tuple[float, float] | None:
-    """The guidance range (low_oz, high_oz) for ``year`` announced by the end of ``as_of``.
+#: guidance metrics that are a year's output (compared with the production total); the
+#: other, ``sales_usd``, with the year's sales
+OUTPUT_METRICS = ("oz", "aueq_oz")
 
-    The latest announcement on or before the last day of the as-of month wins (a revision
-    replaces the original). Returns None when no guidance applies.
+
+def guidance_in_force(guidance: pd.DataFrame | None, year: int, as_of: pd.Period,
+                      metric: str | tuple[str, ...] = OUTPUT_METRICS
+                      ) -> tuple[float, float] | None:
+    """The guidance range (low, high) for ``year`` announced by the end of ``as_of``.
+
+    Args:
+        guidance: the guidance frame (``models.data.tables.load_guidance``: ``year, metric,
+            low, high, announced``; a frame with the older ``low_oz``/``high_oz`` and no
+            ``metric`` reads as ounces).
+        year: the target year.
+        as_of: the last known month.
+        metric: the metric (or metrics) wanted: by default the year's output, in oz or
+            oz AuEq; ``"sales_usd"`` for sales guidance (USD).
+    Returns:
+        (low, high) in the metric's unit, or None when no guidance of that metric applies.
+        The latest announcement on or before the last day of the as-of month wins (a
+        revision replaces the original).
     """
     if guidance is None or guidance.empty:
         return None
-    g = guidance.loc[(guidance["year"] == year)
-                     & (guidance["announced"] <= as_of.end_time.normalize())]
-    g = g.dropna(subset=["low_oz", "high_oz"])
+    g = guidance.rename(columns={"low_oz": "low", "high_oz": "high"})
+    metrics = (metric,) if isinstance(metric, str) else metric
+    kinds = g["metric"] if "metric" in g.columns else pd.Series("oz", index=g.index)
+    g = g.loc[(g["year"] == year) & kinds.isin(metrics)
+              & (g["announced"] <= as_of.end_time.normalize())]
+    g = g.dropna(subset=["low", "high"])
     if g.empty:
         return None
     row = g.sort_values("announced", kind="stable").iloc[-1]
-    return float(row["low_oz"]), float(row["high_oz"])
+    return float(row["low"]), float(row["high"])

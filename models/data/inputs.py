@@ -19,7 +19,7 @@ import pandas as pd
 from models.core.columns import TARGET
 from models.core.errors import UsageError
 from models.data.periods import PRODUCED, check_consistency, months_frame
-from models.data.tables import load_guidance, load_periods, load_production
+from models.data.tables import load_guidance, load_periods, load_prices, load_production
 
 Source = str | os.PathLike[str] | pd.DataFrame | None
 
@@ -37,6 +37,8 @@ class Inputs:
         source: where the history came from (a path, the embedded dataset, ``<memory>``).
         label: how reports and messages name the data: the dataset's name when embedded,
             else ``source``.
+        prices: monthly gold price history (USD/oz, monthly PeriodIndex): the file given,
+            else the embedded World Bank series (1990-2017).
     """
 
     history: pd.DataFrame
@@ -45,6 +47,7 @@ class Inputs:
     name: str
     source: str
     label: str
+    prices: pd.Series | None = None
 
 
 def _read(value: Source, loader: Callable[[str], pd.DataFrame]) -> pd.DataFrame | None:
@@ -53,8 +56,21 @@ def _read(value: Source, loader: Callable[[str], pd.DataFrame]) -> pd.DataFrame 
     return loader(value)
 
 
+def load_prices_or_embedded(prices: str | os.PathLike[str] | pd.Series | None = None
+                            ) -> pd.Series:
+    """The price history given (a file or a validated series), else the embedded one."""
+    if isinstance(prices, pd.Series):
+        return prices
+    if prices is not None:
+        return load_prices(prices)
+    from models.data.datasets import gold_price
+
+    return gold_price()
+
+
 def load_inputs(data: Source = None, guidance: Source = None,
-                periods: Source = None) -> Inputs:
+                periods: Source = None,
+                prices: str | os.PathLike[str] | pd.Series | None = None) -> Inputs:
     """Load and validate the inputs (see the module docstring).
 
     Args:
@@ -63,6 +79,7 @@ def load_inputs(data: Source = None, guidance: Source = None,
             data, else none.
         periods: period totals file or frame; None = the embedded dataset's with the
             embedded data, else none; alone (no ``data``) they are the plant.
+        prices: gold price history file or series (USD/oz); None = the embedded one.
     Raises:
         DataValidationError: a bad file, or figures for the same months that disagree
             (``models.data.periods.check_consistency``).
@@ -88,7 +105,8 @@ def load_inputs(data: Source = None, guidance: Source = None,
         per = ds.periods if per is None else per
         guid = ds.guidance if guid is None else guid
     check_consistency(history, per)
-    return Inputs(history, per, guid, name, source, label or source)
+    return Inputs(history, per, guid, name, source, label or source,
+                  load_prices_or_embedded(prices))
 
 
 def last_reported_month(history: pd.DataFrame,

@@ -24,11 +24,16 @@ import pandas as pd
 
 from models.core.columns import TARGET
 from models.core.errors import DataValidationError
+from models.data.schema import release_stamps
 
 log = logging.getLogger(__name__)
 
 PRODUCED = "gold_produced"
 Q1_SHARE = "q1_share_of_annual"
+#: sales totals (USD), read for the sales forecast
+SALES = "sales"
+#: the units a year's output may be in: troy ounces of gold, or gold-equivalent ounces
+OZ, AUEQ = "oz", "oz AuEq"
 
 #: {year: {month end 0..12: cumulative oz since January}}, with cum(0) = 0
 Anchors = dict[int, dict[int, float]]
@@ -49,8 +54,7 @@ def _releases(periods: pd.DataFrame | None, metric: str = PRODUCED
     rows = periods.loc[periods["metric"] == metric].copy()
     # Parsed once here; the spans read it (``released_at``, NaT when undated).
     if "release_date" in rows.columns:
-        rows["released_at"] = pd.to_datetime(rows["release_date"].astype(str),
-                                             format="ISO8601", errors="coerce")
+        rows["released_at"] = release_stamps(rows["release_date"])
     else:
         rows["released_at"] = pd.NaT
     rows = rows.sort_values("released_at", kind="stable", na_position="first")
@@ -119,14 +123,15 @@ class _Derivation:
 TOLERANCE = 0.005
 
 
-def _spans(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> list[Span]:
+def _spans(history: pd.DataFrame | None, periods: pd.DataFrame | None,
+           metric: str = PRODUCED) -> list[Span]:
     out = []
-    if history is not None and len(history):
+    if history is not None and len(history) and metric == PRODUCED:
         for period, value in history[TARGET].items():
             if np.isfinite(value):
                 out.append(Span(period.year, period.month - 1, period.month, float(value),
                                 f"month {period}", pd.NaT, 0, True))
-    prod = latest_rows(periods)
+    prod = latest_rows(periods, metric)
     for p in prod.itertuples():
         if p.start.year != p.end.year or not np.isfinite(p.value):
             continue
@@ -136,10 +141,11 @@ def _spans(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> list[S
     return out
 
 
-def _derive(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> _Derivation:
+def _derive(history: pd.DataFrame | None, periods: pd.DataFrame | None,
+            metric: str = PRODUCED) -> _Derivation:
     anchors: Anchors = {}
     origin: dict[int, dict[int, tuple[Span, ...]]] = {}
-    spans = _spans(history, periods)
+    spans = _spans(history, periods, metric)
 
     def put(span: Span, month: int, value: float, used: tuple[Span, ...]) -> None:
         anchors.setdefault(span.year, {0: 0.0})[month] = value
@@ -181,7 +187,7 @@ def _derive(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> _Deri
             if abs(derived - s.oz) > TOLERANCE * max(abs(s.oz), 1.0):
                 others = tuple(dict.fromkeys((*o[s.hi], *o[s.lo])))
                 conflicts.append((s, others, derived))
-    for p in latest_rows(periods, Q1_SHARE).itertuples():
+    for p in (latest_rows(periods, Q1_SHARE).itertuples() if metric == PRODUCED else ()):
         a = anchors.setdefault(p.start.year, {0: 0.0})
         if 12 in a and 3 not in a and np.isfinite(p.value):
             a[3] = a[12] * float(p.value) / 100.0
@@ -203,8 +209,8 @@ def _derive(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> _Deri
     return _Derivation(anchors, origin, conflicts)
 
 
-def cumulative_anchors(history: pd.DataFrame | None,
-                       periods: pd.DataFrame | None) -> Anchors:
+def cumulative_anchors(history: pd.DataFrame | None, periods: pd.DataFrame | None,
+                       metric: str = PRODUCED) -> Anchors:
     """Known cumulative output (oz) at month ends of every year, from months and spans.
 
     Monthly figures give the cumulative at each month end up to a year's first missing
@@ -218,10 +224,20 @@ def cumulative_anchors(history: pd.DataFrame | None,
     Args:
         history: production frame (monthly PeriodIndex, ``gold_oz`` oz) or None.
         periods: period totals frame or None.
+        metric: the period metric: ``gold_produced`` (oz, with the months' own figures)
+            or ``sales`` (USD, period totals only).
     Returns:
-        {year: {month 0..12: cumulative oz}}; a month is present only when known.
+        {year: {month 0..12: cumulative oz (or USD)}}; a month is present only when known.
     """
-    return _derive(history, periods).anchors
+    return _derive(history, periods, metric).anchors
+
+
+def anchor_labels(history: pd.DataFrame | None, periods: pd.DataFrame | None, year: int,
+                  month: int, metric: str = PRODUCED) -> tuple[str, ...]:
+    """The published figures the cumulative of ``metric`` at month end ``month`` of
+    ``year`` was formed from (``2017Q1``, ``2017-01..2017-06``), empty when unknown."""
+    origin = _derive(history, periods, metric).origin.get(year, {})
+    return tuple(dict.fromkeys(s.label for s in origin.get(month, ())))
 
 
 def check_consistency(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> None:
@@ -241,6 +257,7 @@ def check_consistency(history: pd.DataFrame | None, periods: pd.DataFrame | None
     """
     source = str((periods.attrs.get("source") if periods is not None else None)
                  or "<periods>")
+    check_units(history, periods)
     _log_restatements(periods)
     for span, others, derived in _derive(history, periods).conflicts:
         rel = abs(derived - span.oz) / max(abs(span.oz), 1.0)
@@ -257,6 +274,90 @@ def check_consistency(history: pd.DataFrame | None, periods: pd.DataFrame | None
             f"{source}{line}: value: {span.describe()} and {pair} ({derived:,.0f} oz) cover "
             f"the same months of {span.year} and disagree by {100 * rel:.1f}%; expected "
             f"figures within {100 * TOLERANCE:.1f}% of each other")
+
+
+def _month_units(history: pd.DataFrame | None) -> pd.Series:
+    """The unit of each month's own figure: the production file's optional ``unit`` column
+    (``oz`` or ``oz AuEq``; empty reads as oz), else oz."""
+    if history is None or not len(history):
+        return pd.Series(dtype=str)
+    figures = history[TARGET].dropna()
+    if "unit" not in history.columns:
+        return pd.Series(OZ, index=figures.index)
+    units = history["unit"].reindex(figures.index)
+    return units.where(units.notna() & (units.astype(str).str.strip() != "")
+                       & (units.astype(str) != "None"), OZ).astype(str).str.strip()
+
+
+def year_units(history: pd.DataFrame | None, periods: pd.DataFrame | None
+               ) -> dict[int, set[str]]:
+    """{year: the units its output figures are in}: the months' own figures and the latest
+    release of each published span (a later release in AuEq replaces an earlier one in oz)."""
+    out: dict[int, set[str]] = {}
+    for month, unit in _month_units(history).items():
+        out.setdefault(month.year, set()).add(unit)
+    for p in latest_rows(periods).itertuples():
+        unit = str(getattr(p, "unit", OZ) or OZ)
+        for y in range(p.start.year, p.end.year + 1):
+            out.setdefault(y, set()).add(unit)
+    return out
+
+
+def output_measure(history: pd.DataFrame | None, periods: pd.DataFrame | None,
+                   year: int) -> str:
+    """The measure of ``year``'s output: ``oz`` or ``oz AuEq``, from its own figures, else
+    from the latest earlier year's (a forecast year without figures yet takes the measure
+    the plant last published in); ``oz`` when nothing says."""
+    units = year_units(history, periods)
+    for y in sorted((y for y in units if y <= year), reverse=True):
+        if len(units[y]) == 1:
+            return next(iter(units[y]))
+    return OZ
+
+
+def check_units(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> None:
+    """Refuse output figures whose units cannot be told apart: a month's ``unit`` that is
+    neither oz nor oz AuEq, two figures for one span in different units with no later
+    release to say which wins, and a year whose figures mix oz and oz AuEq. A history that
+    switches measure between years (oz to oz AuEq, as the reference company did in 2021)
+    is valid: each year keeps its unit.
+
+    Raises:
+        DataValidationError: one line naming the figures.
+    """
+    source = str((periods.attrs.get("source") if periods is not None else None)
+                 or "<periods>")
+    units = _month_units(history)
+    bad = units.loc[~units.isin([OZ, AUEQ])]
+    if len(bad):
+        where = history.attrs.get("source", "<data>") if history is not None else "<data>"
+        raise DataValidationError(
+            f"{where}: unit: expected 'oz' or 'oz AuEq' for a month's {TARGET}, found "
+            f"{bad.iloc[0]!r} at {bad.index[0]}")
+    if periods is not None and not periods.empty and "unit" in periods.columns:
+        rows = periods.loc[periods["metric"] == PRODUCED].copy()
+        stamp = (release_stamps(rows["release_date"]) if "release_date" in rows.columns
+                 else pd.Series(pd.NaT, index=rows.index))
+        rows["released_at"] = stamp
+        for (_start, _end), group in rows.groupby(["start", "end"], sort=False):
+            if group["unit"].nunique() < 2:
+                continue
+            latest = group.loc[group["released_at"] == group["released_at"].max()] \
+                if group["released_at"].notna().any() else group
+            if latest["unit"].nunique() > 1 or group["released_at"].isna().any():
+                a, b = (group.loc[group["unit"] == u].iloc[0]
+                        for u in group["unit"].unique()[:2])
+                raise DataValidationError(
+                    f"{source}:{int(b.get('line', 0) or 0)}: unit: {a['period']} is given in "
+                    f"{a['unit']!r} (line {int(a.get('line', 0) or 0)}) and in {b['unit']!r}; "
+                    f"expected one unit per span, or a later release_date on the figure "
+                    f"that replaces the other")
+    for year, found in sorted(year_units(history, periods).items()):
+        if len(found) > 1:
+            raise DataValidationError(
+                f"{source}: unit: the {PRODUCED} figures of {year} mix "
+                f"{' and '.join(sorted(found))}; expected one measure per year (a history "
+                f"may switch from oz to oz AuEq between years)")
 
 
 def month_runs(months: list[pd.Period]) -> str:

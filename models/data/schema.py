@@ -31,6 +31,8 @@ from models.core.errors import DataValidationError
 UNIT_ERROR_LIMIT = 1_000_000
 #: head grades outside this range (g/t) are unit errors or not ore: 10,000 g/t is 1% gold
 MIN_GRADE_GPT, MAX_GRADE_GPT = 0.001, 10_000.0
+#: a gold price above this (USD per troy oz) is a unit error (per kg is ~32x per oz)
+MAX_PRICE_USD = 100_000
 #: a capacity whose month would pass UNIT_ERROR_LIMIT tonnes (t/day)
 MAX_CAPACITY_TPD = UNIT_ERROR_LIMIT / 31
 
@@ -91,15 +93,21 @@ def show(value: object) -> str:
     return str(value)
 
 
-_LOW_LE_HIGH = "low_oz <= high_oz"
 _START_LE_END = "start <= end"
 #: frame-wide checks: the field a failing row is reported on, and the text of the problem
 _ROW_CHECKS = {
-    _LOW_LE_HIGH: ("high_oz", lambda r: f"expected at least low_oz {show(r['low_oz'])}, "
-                                        f"found {show(r['high_oz'])}"),
     _START_LE_END: ("period", lambda r: f"expected a first month {r['start']} no later than "
                                         f"the last {r['end']}, found {show(r['period'])}"),
 }
+
+
+def _low_le_high(low: str, high: str) -> str:
+    """The name of the ``low <= high`` check of a guidance frame whose columns are named
+    ``low`` and ``high`` as in its file (registered in ``_ROW_CHECKS``)."""
+    name = f"{low} <= {high}"
+    _ROW_CHECKS.setdefault(name, (high, lambda r: f"expected at least {low} "
+                                                  f"{show(r[low])}, found {show(r[high])}"))
+    return name
 
 
 def _unit_check(unit: str, hint: str) -> pa.Check:
@@ -146,17 +154,44 @@ def production_schema(last_month: pd.Period) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name="production")
 
 
+#: the metrics a guidance row may be given in, with the unit of its figures
+GUIDANCE_METRICS = {"oz": "oz", "aueq_oz": "oz AuEq", "sales_usd": "USD"}
+
+
 @cache
-def guidance_schema() -> pa.DataFrameSchema:
-    """Schema of a parsed guidance frame: year, low_oz <= high_oz (oz), announced date."""
-    in_oz = [pa.Check.ge(0, error="a number of oz >= 0")]
-    ordered = pa.Check(lambda df: ~(df["low_oz"] > df["high_oz"]), error=_LOW_LE_HIGH)
+def guidance_schema(low: str = "low_oz", high: str = "high_oz") -> pa.DataFrameSchema:
+    """Schema of a parsed guidance frame: year, ``low <= high`` (in the row's metric: oz,
+    oz AuEq or USD), announced date, the metric one of ``GUIDANCE_METRICS``.
+
+    Args:
+        low, high: the names of the range's columns as in the file (``low``/``high`` or
+            the older ``low_oz``/``high_oz``), so that problems name the file's columns.
+    """
+    figure = [pa.Check.ge(0, error="a number >= 0")]
+    ordered = pa.Check(lambda df: ~(df[low] > df[high]), error=_low_le_high(low, high))
     return pa.DataFrameSchema({
         "year": pa.Column("int64", pa.Check.in_range(1900, 2200, error="a year 1900-2200")),
-        "low_oz": pa.Column("float64", in_oz),
-        "high_oz": pa.Column("float64", in_oz),
+        low: pa.Column("float64", figure),
+        high: pa.Column("float64", figure),
         "announced": pa.Column("datetime64[ns]"),
+        "metric": pa.Column(str, pa.Check.isin(list(GUIDANCE_METRICS), error=(
+            f"a guidance metric: one of {', '.join(GUIDANCE_METRICS)}")), required=False),
     }, checks=[ordered], strict=False, name="guidance")
+
+
+@cache
+def prices_schema() -> pa.DataFrameSchema:
+    """Schema of a parsed gold price history: unique months, ``usd_per_oz`` > 0 (USD per
+    troy ounce; at most ``MAX_PRICE_USD``, a larger figure being a unit error)."""
+    return pa.DataFrameSchema({
+        MONTH: pa.Column(pd.PeriodDtype("M"), nullable=False, unique=True,
+                         report_duplicates="exclude_first"),
+        "usd_per_oz": pa.Column("float64", [
+            pa.Check.gt(0, error="a price > 0 USD/oz"),
+            pa.Check.le(MAX_PRICE_USD, error=f"a price of at most {MAX_PRICE_USD:,} USD/oz "
+                                             f"(a larger one is likely a unit error: per kg?)"),
+        ], nullable=False),
+    }, strict=False, name="prices")
 
 
 @cache
@@ -281,12 +316,16 @@ def parse_number(cell: object) -> tuple[float, str | None]:
 
 
 def parse_month(cell: object) -> tuple[pd.Period, str | None]:
-    """A month cell (``YYYY-MM``, or a date ``YYYY-MM-DD`` read as its month) as a Period."""
+    """A month cell (``YYYY-MM``, a date ``YYYY-MM-DD``, or a Period within one month such
+    as a day's, each read as its month) as a monthly Period."""
     expected = "expected a month as YYYY-MM (or a date YYYY-MM-DD)"
     if is_empty(cell):
         return pd.NaT, f"{expected}, found an empty cell"
-    if isinstance(cell, pd.Period) and cell.freqstr == "M":
-        return cell, None
+    if isinstance(cell, pd.Period):
+        # A day's (or an hour's) period names its month, as a date does; a quarter does not.
+        month = cell.start_time.to_period("M")
+        if month == cell.end_time.to_period("M"):
+            return month, None
     if isinstance(cell, np.datetime64):
         cell = pd.Timestamp(cell)
     if isinstance(cell, dt.date):
@@ -310,7 +349,12 @@ def parse_date(cell: object) -> tuple[pd.Timestamp, str | None]:
     if is_empty(cell):
         return pd.NaT, f"{expected}, found an empty cell"
     if isinstance(cell, dt.date | np.datetime64):
-        return pd.Timestamp(cell).normalize(), None
+        stamp = pd.Timestamp(cell)
+        if stamp.tzinfo is not None:
+            # A zoned timestamp (a Parquet column with a time zone) is the date it names in
+            # its own zone: the day as the announcer wrote it.
+            stamp = stamp.tz_localize(None)
+        return stamp.normalize(), None
     if isinstance(cell, str):
         text = cell.strip()
         match = _YMD.fullmatch(text) or _YM.fullmatch(text) or _YEAR.fullmatch(text)
@@ -321,6 +365,31 @@ def parse_date(cell: object) -> tuple[pd.Timestamp, str | None]:
         except (ValueError, OverflowError):
             pass
     return pd.NaT, f"{expected}, found {show(cell)}"
+
+
+#: an ISO date-time with a UTC offset (``2017-07-20T10:00:00+05:00``, ``... 00:00:00Z``)
+_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
+                          r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def release_stamps(values: pd.Series) -> pd.Series:
+    """Release dates (``release_date`` of period totals) as naive timestamps, NaT where a
+    cell is empty or no date.
+
+    A date-time with a UTC offset reads as the wall-clock time it states, its offset dropped
+    (``2017-07-20T10:00:00+05:00`` is 20 July, 10:00), so that zoned and plain dates of one
+    file compare (pandas refuses a column mixing them: "Mixed timezones"); a zoned Parquet
+    column likewise.
+
+    Args:
+        values: the column as read (text, or timestamps from Parquet).
+    Returns:
+        datetime64[ns] Series on the same index.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_localize(None)
+    text = values.astype(str).str.strip().str.replace(_WITH_OFFSET, r"\1", regex=True)
+    return pd.to_datetime(text, format="ISO8601", errors="coerce")
 
 
 def parse_period(cell: object) -> tuple[pd.Period, pd.Period, str | None]:
@@ -336,8 +405,11 @@ def parse_period(cell: object) -> tuple[pd.Period, pd.Period, str | None]:
         start = pd.Period(year=int(match[1]), month=1 + span * (int(match[2]) - 1), freq="M")
         return start, start + (span - 1), None
     if match := _RANGE.fullmatch(text) or _YM.fullmatch(text):
-        first, _ = parse_month(match[1])
-        last, _ = parse_month(match[2] if match.re is _RANGE else match[1])
+        # A range has its two months as groups; a single month is the whole match.
+        first_text, last_text = ((match[1], match[2]) if match.re is _RANGE
+                                 else (match[0], match[0]))
+        first, _ = parse_month(first_text)
+        last, _ = parse_month(last_text)
         if first is not pd.NaT and last is not pd.NaT:
             return first, last, None
     shown = "an empty cell" if is_empty(cell) else show(cell)

@@ -42,6 +42,7 @@ from models.data.schema import (
     parse_period,
     parse_year,
     periods_schema,
+    prices_schema,
     problem_error,
     production_schema,
     raise_problems,
@@ -51,7 +52,7 @@ from models.data.schema import (
 
 #: expected headers, as named in messages about a file's shape
 PRODUCTION_HINT = f"{MONTH},{TARGET},..."
-GUIDANCE_HINT = "year,low_oz,high_oz,announced"
+GUIDANCE_HINT = "year,low,high,announced[,metric]"
 PERIODS_HINT = "period,metric,value,unit,..."
 
 log = logging.getLogger(__name__)
@@ -273,27 +274,39 @@ def guidance_from_table(raw: RawTable) -> pd.DataFrame:
     cells = raw.cells
     if "announced" not in cells.columns and "announced_on" in cells.columns:
         cells = cells.rename(columns={"announced_on": "announced"})
+    # ``low``/``high`` in the row's metric; the older ``low_oz``/``high_oz`` still read
+    low, high = (("low", "high") if {"low", "high"} & set(cells.columns)
+                 else ("low_oz", "high_oz"))
     if "point_oz" in cells.columns:
-        empty = cells[["low_oz", "high_oz"]].map(is_empty).all(axis=1) if {
-            "low_oz", "high_oz"} <= set(cells.columns) else pd.Series(False, cells.index)
+        empty = cells[[low, high]].map(is_empty).all(axis=1) if {
+            low, high} <= set(cells.columns) else pd.Series(False, cells.index)
         point = empty & ~cells["point_oz"].map(is_empty)
         for row in cells.index[point]:
-            # a single figure is not a range: guidance_in_force could not use it
-            log.info("%s:%d: guidance for %s is a single figure (%s oz), not a range: "
-                     "left out of the guidance frame", raw.source, row,
+            # the older files' single figure (often of ounces sold, not produced) is
+            # not read; a point guidance is written low = high
+            log.info("%s:%d: guidance for %s is a single figure in point_oz (%s), not a "
+                     "range: left out of the guidance frame (write a point figure as "
+                     "low = high)", raw.source, row,
                      cells.at[row, "year"] if "year" in cells.columns else "?",
                      cells.at[row, "point_oz"])
         cells = cells.loc[~point]
     raw = RawTable(raw.source, raw.sha256, cells, raw.header_row, raw.fmt)
-    _require(raw, ("year", "low_oz", "high_oz", "announced"))
-    parsers = {"year": parse_year, "low_oz": parse_number, "high_oz": parse_number,
-               "announced": parse_date}
-    dtypes = {"year": "int64", "low_oz": "float64", "high_oz": "float64",
-              "announced": "datetime64[ns]"}
+    _require(raw, ("year", low, high, "announced"))
+
+    def metric(cell: object) -> tuple[str, None]:
+        return ("oz" if is_empty(cell) else str(cell).strip()), None
+
+    parsers = {"year": parse_year, low: parse_number, high: parse_number,
+               "announced": parse_date, "metric": metric}
+    dtypes = {"year": "int64", low: "float64", high: "float64",
+              "announced": "datetime64[ns]", "metric": "str"}
     frame, problems, already = _parse(raw, parsers, dtypes)
-    problems += schema_problems(guidance_schema(), frame, already)
+    problems += schema_problems(guidance_schema(low, high), frame, already)
     raise_problems(problems, raw.source)
-    core = ["year", "low_oz", "high_oz", "announced"]
+    frame = frame.rename(columns={low: "low", high: "high"})
+    if "metric" not in frame.columns:
+        frame["metric"] = "oz"
+    core = ["year", "metric", "low", "high", "announced"]
     frame = frame[core + [name for name in frame.columns if name not in core]]
     frame = frame.reset_index(drop=True)
     frame.attrs = {"source": raw.source, "sha256": raw.sha256}
@@ -301,24 +314,71 @@ def guidance_from_table(raw: RawTable) -> pd.DataFrame:
 
 
 def load_guidance(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Load annual production guidance and its revisions (CSV or Parquet), validated.
+    """Load annual guidance and its revisions (CSV or Parquet), validated.
 
     Args:
-        path: file with columns ``year``, ``low_oz``, ``high_oz`` (oz for the year) and
-            ``announced`` (YYYY-MM-DD; YYYY-MM reads as its first day, YYYY as 1 January;
-            ``announced_on`` is accepted as the column name). Rows with only a single
-            figure (``point_oz``, empty low and high) are left out and logged.
+        path: file with columns ``year``, ``low``, ``high`` (the year's range in the row's
+            metric; the older names ``low_oz``/``high_oz`` are read too; a point figure is
+            low = high), ``announced`` (YYYY-MM-DD; YYYY-MM reads as its first day, YYYY as
+            1 January; ``announced_on`` is accepted as the column name) and optional
+            ``metric``: ``oz`` (the default), ``aueq_oz`` (gold-equivalent oz) or
+            ``sales_usd`` (US dollars of sales). Rows with only a ``point_oz`` figure (the
+            older files' single figure) are left out and logged.
     Returns:
-        Frame with ``year`` int64, ``low_oz``/``high_oz`` float64, ``announced``
-        datetime64, extra columns as read; one row per announcement, file order.
+        Frame with ``year`` int64, ``metric`` str, ``low``/``high`` float64 (oz, oz AuEq or
+        USD), ``announced`` datetime64, extra columns as read; one row per announcement,
+        file order.
     Raises:
         DataValidationError: every problem found in the file, one line each.
     """
     return guidance_from_table(read_table(path, GUIDANCE_HINT))
 
 
-#: the unit a period total must be given in, for the metrics orecast reads
-PERIOD_UNITS = {"gold_produced": "oz", "q1_share_of_annual": "%"}
+PRICES_HINT = "month,usd_per_oz,..."
+
+
+def prices_from_table(raw: RawTable) -> pd.Series:
+    """Validate a gold price table into the price series (see ``load_prices``)."""
+    _require(raw, (MONTH, "usd_per_oz"))
+    parsers = {MONTH: parse_month, "usd_per_oz": parse_number}
+    dtypes = {MONTH: "period[M]", "usd_per_oz": "float64"}
+    frame, problems, already = _parse(raw, parsers, dtypes)
+    for row in frame.index[frame["usd_per_oz"].isna()]:
+        if (int(row), "usd_per_oz") not in already:
+            # a price history has no gaps to skip: a month without a price cannot be priced
+            problems.append(Problem(int(row), 1, "usd_per_oz",
+                                    "expected a price in USD/oz, found an empty cell"))
+            already.add((int(row), "usd_per_oz"))
+    problems += schema_problems(prices_schema(), frame, already)
+    problems += contiguity_problems(frame[MONTH])
+    raise_problems(problems, raw.source)
+    prices = pd.Series(frame["usd_per_oz"].to_numpy(), name="usd_per_oz",
+                       index=pd.PeriodIndex(frame[MONTH], freq="M", name=MONTH))
+    prices.attrs = {"source": raw.source, "sha256": raw.sha256}
+    return prices
+
+
+def load_prices(path: str | os.PathLike[str]) -> pd.Series:
+    """Load a monthly gold price history (CSV or Parquet), validated.
+
+    Args:
+        path: file with columns ``month`` (YYYY-MM, contiguous, each once) and
+            ``usd_per_oz`` (the month's average price, USD per troy ounce, > 0); other
+            columns (source, notes) are ignored.
+    Returns:
+        Series of USD/oz indexed by a contiguous monthly ``PeriodIndex`` named ``month``;
+        ``attrs["source"]`` and ``attrs["sha256"]`` as for the other inputs.
+    Raises:
+        DataValidationError: every problem found in the file, one line each.
+    """
+    return prices_from_table(read_table(path, PRICES_HINT))
+
+
+#: the units a period total may be given in, for the metrics orecast reads: gold output in
+#: troy ounces or gold-equivalent ounces (gold plus silver at a price ratio, as producers
+#: of both publish), sales in US dollars
+PERIOD_UNITS = {"gold_produced": ("oz", "oz AuEq"), "q1_share_of_annual": ("%",),
+                "sales": ("USD",)}
 
 
 def periods_from_table(raw: RawTable) -> pd.DataFrame:
@@ -348,10 +408,11 @@ def periods_from_table(raw: RawTable) -> pd.DataFrame:
     unit_at = list(cells.columns).index("unit")
     for row, metric, unit in zip(frame.index, frame["metric"], frame["unit"], strict=True):
         expected = PERIOD_UNITS.get(metric)
-        if expected is not None and unit != expected and (row, "unit") not in already:
+        if expected is not None and unit not in expected and (row, "unit") not in already:
+            units = " or ".join(map(repr, expected))
             problems.append(Problem(int(row), unit_at, "unit", (
-                f"expected {expected!r} for {metric} (the unit orecast reads), found "
-                f"{show(unit)}; convert the figure to {expected} first")))
+                f"expected {units} for {metric} (the units orecast reads), found "
+                f"{show(unit)}; convert the figure to {expected[0]} first")))
     raise_problems(problems, raw.source)
     # The file's line of every row, so that a later check can name it.
     frame.insert(len(frame.columns), "line", frame.index.astype(int))

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from forecast.cli import main
-from models.core.summary import ANNUAL_KEYS, MONTHLY_COLUMNS
+from models.core.summary import ANNUAL_KEYS, MONTHLY_COLUMNS, SALES_COLUMNS
 
 
 def test_forecast_on_embedded_data_end_to_end(tmp_path, capsys):
@@ -17,14 +17,17 @@ def test_forecast_on_embedded_data_end_to_end(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["annual.json", "fan_chart.png",
                                                     "monthly.csv", "quarterly.csv"]
     annual = json.loads((out / "annual.json").read_text())
-    assert list(annual) == ANNUAL_KEYS
+    assert list(annual) == [*ANNUAL_KEYS, "sales_usd"]
     assert annual["ytd_oz"] == 35310.0 and annual["months_actual"] == 6
+    # the embedded gold price reaches June 2017: sales come with the ounces
+    assert annual["measure"] == "oz" and annual["guidance_metric"] == "oz"
+    assert annual["sales_usd"]["p10"] < annual["sales_usd"]["p50"] < annual["sales_usd"]["p90"]
     # what happened: 79,897 oz, well below the 88-92k guidance
     assert annual["p10"] < 79897 < annual["p90"]
     assert annual["prob_below_low"] > 0.5
     assert len(annual["data_sha256"]) == 64
     monthly = pd.read_csv(out / "monthly.csv")
-    assert list(monthly.columns) == MONTHLY_COLUMNS
+    assert list(monthly.columns) == [*MONTHLY_COLUMNS, *SALES_COLUMNS]
     assert monthly["kind"].tolist() == ["actual"] * 6 + ["forecast"] * 6
     assert "80% range" in capsys.readouterr().out
 

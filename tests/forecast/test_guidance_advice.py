@@ -89,7 +89,7 @@ def test_guidance_writes_strict_finite_json_and_a_chart(store, tmp_path, capsys)
     assert sorted(p.name for p in out.iterdir()) == FILES
     assert (out / "guidance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     record = strict_json(out / "guidance.json")
-    assert list(record) == ["year", "as_of", "coverage", "range", "prob_reach_low",
+    assert list(record) == ["year", "as_of", "metric", "coverage", "range", "prob_reach_low",
                             "proposed", "p50", "n_paths", "seed", "model", "data_sha256",
                             "orecast_version"]
     assert all(math.isfinite(x) for x in numbers(record))
@@ -108,8 +108,10 @@ def test_guidance_writes_strict_finite_json_and_a_chart(store, tmp_path, capsys)
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         f"For 2018 (as of December 2017) an 80% range is {oz(low)}-{oz(high)} oz; the chance "
-        f"of reaching {oz(low)} oz is 90%; for the proposed 78,000-82,000 oz it is "
-        f"{pct(record['proposed']['prob_reach_low'])}.",
+        f"of reaching {oz(low)} oz is 90%; for the proposed 78,000-82,000 oz the chance of "
+        f"landing within it is {pct(record['proposed']['prob_within'])}, below it "
+        f"{pct(1 - record['proposed']['prob_reach_low'])}, above it "
+        f"{pct(record['proposed']['prob_above_high'])}.",
         f"written: {out.resolve()}"]
 
 

@@ -93,7 +93,7 @@ def test_months_and_a_quarter_mix(tmp_path, capsys):
     ("2019Q1,gold_produced,15000,oz,2019-07-20\n2019Q2,gold_produced,16000,oz,2019-07-20\n"
      "2019H1,gold_produced,31620,oz,2019-07-20\n", "2019-06", "2019Q2 (16,000 oz, line 3)"),
     # a unit other than oz
-    ("2019Q1,gold_produced,466,kg,\n", "2019-03", "unit: expected 'oz' for gold_produced"),
+    ("2019Q1,gold_produced,466,kg,\n", "2019-03", "unit: expected 'oz' or 'oz AuEq' for gold_produced"),
     # an as-of past the last month the totals cover
     ("2019Q1,gold_produced,15000,oz,\n2019Q2,gold_produced,15000,oz,\n", "2019-09",
      "after the last month of the data (2019-06)"),

@@ -253,7 +253,7 @@ def test_guidance_dates_and_alias(tmp_path):
     text = ("year,low_oz,high_oz,announced_on,point_oz\n2017,88000,92000,2017-01-12,\n"
             "2017,78000,80000,2017-10,\n2015,75000,80000,2015,\n")
     frame = load_guidance(write(tmp_path, text, "g.csv"))
-    assert list(frame.columns[:4]) == ["year", "low_oz", "high_oz", "announced"]
+    assert list(frame.columns[:5]) == ["year", "metric", "low", "high", "announced"]
     assert frame["year"].dtype == np.int64
     assert frame["announced"].tolist() == [pd.Timestamp("2017-01-12"),
                                            pd.Timestamp("2017-10-01"),

@@ -56,7 +56,7 @@ def test_packaged_path_loads_the_same_frame(data):
 
 def test_guidance_2017_was_revised(data):
     g2017 = data.guidance.loc[data.guidance["year"] == 2017]
-    assert g2017[["low_oz", "high_oz"]].to_numpy().tolist() == [[88000, 92000], [78000, 80000]]
+    assert g2017[["low", "high"]].to_numpy().tolist() == [[88000, 92000], [78000, 80000]]
     assert g2017["announced"].tolist() == [pd.Timestamp("2017-01-12"),
                                            pd.Timestamp("2017-10-25")]
     assert data.guidance["announced"].dtype.kind == "M"

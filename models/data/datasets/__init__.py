@@ -1,6 +1,8 @@
-"""Real production data packaged with orecast: Dynacor's public figures, 2010-2017.
+"""Real data packaged with orecast: Dynacor's public figures, 2010-2017, and the monthly
+average gold price, 1990-2017 (World Bank).
 
-The files live in ``models/data/datasets/dynacor/`` (see its README.md for sources). They are
+The files live in ``models/data/datasets/dynacor/`` and ``models/data/datasets/gold_price/``
+(see their README.md for sources). They are
 read as package data through ``importlib.resources``, so they work from an installed wheel.
 """
 
@@ -19,8 +21,10 @@ import pandas as pd
 
 from models.core.errors import UsageError
 from models.data.tables import (
+    PRICES_HINT,
     guidance_from_table,
     periods_from_table,
+    prices_from_table,
     production_from_table,
     table_from_bytes,
 )
@@ -29,6 +33,8 @@ from models.data.tables import (
 DYNACOR_FILES = ("monthly.csv", "periods.csv", "guidance.csv", "events.csv", "README.md")
 #: ``attrs["source"]`` of frames loaded from the packaged files
 DYNACOR_SOURCE = "dynacor (embedded)"
+#: ``attrs["source"]`` of the packaged gold price history
+GOLD_PRICE_SOURCE = "gold price (embedded, World Bank monthly average)"
 
 # files extracted from a zipped install stay on disk until the interpreter exits
 _extracted = contextlib.ExitStack()
@@ -107,3 +113,15 @@ def dynacor(today: dt.date | None = None) -> Dataset:
     guidance = guidance_from_table(table("guidance.csv"))
     return Dataset(monthly=monthly, periods=periods, guidance=guidance,
                    events=raw("events.csv"), name="dynacor")
+
+
+def gold_price() -> pd.Series:
+    """The packaged monthly average gold price, 1990-01..2017-12 (USD per troy oz; World
+    Bank Commodity Markets "Pink Sheet", public domain; see gold_price/README.md).
+
+    Returns:
+        Series of USD/oz indexed by a monthly ``PeriodIndex`` named ``month``, with
+        ``attrs["source"] == GOLD_PRICE_SOURCE`` and ``attrs["sha256"]`` of the file's bytes.
+    """
+    data = resources.files(__name__).joinpath("gold_price", "monthly.csv").read_bytes()
+    return prices_from_table(table_from_bytes(data, GOLD_PRICE_SOURCE, "csv", PRICES_HINT))
