@@ -3,7 +3,9 @@ atomic forms (one file by rename, a folder of files through a staging folder).""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import gzip
 import hashlib
 import json
@@ -12,13 +14,23 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from models.core.errors import OutputWriteError, UsageError
+from models.core.errors import OutputLockedError, OutputWriteError, UsageError
+from models.data.input_file import input_at
+
+#: longest file or folder name, in bytes, when the file system does not say (ext4, xfs, tmpfs)
+NAME_MAX_BYTES = 255
+#: longest path, in bytes, when the system does not say (Linux PATH_MAX)
+PATH_MAX_BYTES = 4096
+#: bytes of an output's name kept in the names of its hidden staging and temporary files,
+#: which add a prefix and a random suffix: a name the system accepts must not make a
+#: staging name it refuses
+_HIDDEN_NAME_BYTES = 200
 
 
 def os_reason(exc: OSError) -> str:
@@ -47,6 +59,124 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _hidden_stem(name: str) -> str:
+    """``name`` cut to at most ``_HIDDEN_NAME_BYTES`` UTF-8 bytes (whole characters), for the
+    names of hidden files beside an output."""
+    return name.encode("utf-8", "surrogateescape")[:_HIDDEN_NAME_BYTES].decode(
+        "utf-8", "ignore")
+
+
+def _limit(path: Path, name: str, default: int) -> int:
+    """``os.pathconf`` ``name`` of the nearest existing folder at or above ``path``: what its
+    file system accepts (``default`` when none says)."""
+    for probe in (path, *path.parents):
+        try:
+            if probe.is_dir():
+                return int(os.pathconf(probe, name))
+        except (OSError, ValueError):  # a name too long to stat is not the folder
+            continue
+    return default
+
+
+def check_output_target(path: str | os.PathLike[str], option: str, *,
+                        folder: bool = False) -> Path:
+    """Refuse, before any work, an output path the system could never create: a name longer
+    than the file system allows (255 bytes on most), a path longer than the system's limit,
+    or (``folder``) a file where the output folder would go.
+
+    Args:
+        path: the output (a folder, or a file) as given on the command line.
+        option: the parameter's name for the error (``out``, ``output``).
+        folder: the output is a folder, so an existing file at ``path`` is refused.
+    Returns:
+        ``path`` as a Path.
+    Raises:
+        UsageError: one line naming ``option`` and the limit (exit 2); nothing was computed.
+    """
+    path = Path(path)
+    name_max = _limit(path.absolute(), "PC_NAME_MAX", NAME_MAX_BYTES)
+    for part in path.absolute().parts:
+        size = len(os.fsencode(part))
+        if size > name_max:
+            raise UsageError(f"expected file and folder names of at most {name_max} bytes, "
+                             f"found one of {size} bytes ({part[:40]}...)", option=option)
+    size = len(os.fsencode(str(path.absolute())))
+    path_max = _limit(path.absolute(), "PC_PATH_MAX", PATH_MAX_BYTES)
+    if size >= path_max:
+        raise UsageError(f"expected a path of fewer than {path_max} bytes, found {size}",
+                         option=option)
+    if folder and (path.is_symlink() or (path.exists() and not path.is_dir())):
+        raise UsageError(f"expected a folder (or a new name) to write into, found a file at "
+                         f"{path}", option=option)
+    return path
+
+
+def refuse_input(path: str | os.PathLike[str], option: str | None) -> None:
+    """Refuse to replace ``path`` when it is an input of the running command (the same file
+    by device and inode, whatever name or link it was read under).
+
+    Raises:
+        UsageError: one line naming the file and the input (exit 2).
+    """
+    source = input_at(path)
+    if source is not None:
+        same_name = os.path.abspath(source) == os.path.abspath(path)
+        read_as = "" if same_name else f" (read as {source})"
+        raise UsageError(f"{path} is an input of this command{read_as}; expected an output "
+                         f"that replaces none of its inputs", option=option)
+
+
+@contextlib.contextmanager
+def output_lock(out: Path, option: str) -> Iterator[Path]:
+    """Hold the lock of the output ``out`` for the block: a hidden ``.<name>.lock`` beside it
+    (``fcntl.flock``, not waited for), so two jobs writing one output never share its
+    staging. The file stays (removing a lock file races with the next job opening it); the
+    system releases the lock when the holder ends, even killed.
+
+    Args:
+        out: the output (a folder or a file); its parent folder must exist.
+        option: the parameter that named it, for errors (``output``).
+    Yields:
+        The lock file's path.
+    Raises:
+        OutputLockedError: another process holds it (exit 75); nothing was written.
+        OutputWriteError: the lock file cannot be made (exit 74).
+    """
+    path = out.parent / f".{_hidden_stem(out.name)}.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputWriteError(f"{path}: cannot make the output's lock file "
+                               f"({os_reason(exc)})") from exc
+    with pid_lock(fd, lambda holder: OutputLockedError(
+            f"--{option}: {out}: another job (pid {holder}) is writing this output; nothing "
+            f"written, retry when it ends")):
+        yield path
+
+
+@contextlib.contextmanager
+def pid_lock(fd: int, locked: Callable[[str], Exception]) -> Iterator[None]:
+    """Hold an exclusive ``fcntl.flock`` on the open file ``fd`` for the block, not waited
+    for, with this process's pid written in it; closes ``fd`` after.
+
+    Args:
+        fd: an open lock file (read-write).
+        locked: the error to raise when another process holds it, given that process's
+            pid as written in the file (``?`` when unreadable).
+    """
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            raise locked(holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def write_json(data: dict[str, Any], path: Path) -> Path:
@@ -78,16 +208,15 @@ def write_dir_atomically(out_dir: Path, writer: Callable[[Path], Any]) -> Path:
         OutputWriteError: the folder cannot be written (permissions, read-only or full file
             system, a file in the way); whatever was there is intact.
     """
-    out_dir = Path(out_dir)
-    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
-        raise UsageError(f"expected a folder (or a new name) to write into, found a file at "
-                         f"{out_dir}", option="out")
+    out_dir = check_output_target(out_dir, "out", folder=True)
+    _check_no_inputs(out_dir)
     mount = os.path.ismount(out_dir)
     where = out_dir if mount else out_dir.parent
     staging: Path | None = None
     try:
         where.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=where))
+        staging = Path(tempfile.mkdtemp(prefix=f".{_hidden_stem(out_dir.name)}.tmp-",
+                                        dir=where))
         writer(staging)
         _check_replaceable(out_dir, staging, mount)
         if mount:
@@ -131,9 +260,21 @@ def _place(staging: Path, out_dir: Path) -> None:
     _replace_dir(staging, out_dir)
 
 
+def _check_no_inputs(out_dir: Path) -> None:
+    """Refuse a folder that holds an input of the running command (checked before writing,
+    and again before placing)."""
+    if out_dir.is_dir() and not out_dir.is_symlink():
+        for p in sorted(out_dir.iterdir()):
+            refuse_input(p, "out")
+
+
 def _check_replaceable(out_dir: Path, staging: Path, mount: bool) -> None:
+    """Refuse to replace ``out_dir`` unless every file in it is one this output writes: a
+    name it writes, not an input of the command, and of the kind it writes there (see
+    ``_same_kind``), so an input or a user's file that merely has an output's name survives."""
     if not out_dir.is_dir():
         return
+    _check_no_inputs(out_dir)
     ours = {p.name for p in staging.iterdir()} | ({staging.name} if mount else set())
     foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in ours)
     if foreign:
@@ -141,6 +282,53 @@ def _check_replaceable(out_dir: Path, staging: Path, mount: bool) -> None:
                          f"{out_dir}, found {', '.join(foreign[:5])}"
                          f"{' ...' if len(foreign) > 5 else ''} (they would be replaced)",
                          option="out")
+    if mount:
+        ours.discard(staging.name)
+    unlike = sorted(name for name in ours & {p.name for p in out_dir.iterdir()}
+                    if not _same_kind(out_dir / name, staging / name))
+    if unlike:
+        raise UsageError(f"expected an empty folder or an earlier output of this command at "
+                         f"{out_dir}, found {', '.join(unlike[:5])} that this command did not "
+                         f"write (not the kind of file it writes there; it would be "
+                         f"replaced)", option="out")
+
+
+#: bytes read from the start of a file to tell what kind of file it is
+_HEAD_BYTES = 64 * 1024
+#: largest JSON file parsed to compare it with the one an output writes
+_MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
+def _same_kind(old: Path, new: Path) -> bool:
+    """Whether ``old``, found where ``new`` is to go, looks written by the same command: a
+    JSON object with the same first key, a text file with the same first line (a CSV's
+    header), or a binary file with the same signature (first 8 bytes, e.g. PNG's).
+
+    An output's folder carries no marker of its own (its listing is part of the output), so
+    its files are recognised by their form: a production history named ``monthly.csv``
+    (header ``month,gold_oz``) is not a forecast's ``monthly.csv`` (``month,kind,...``).
+    """
+    if old.is_symlink() or not old.is_file():
+        return False
+    try:
+        with open(old, "rb") as fh:
+            old_head = fh.read(_HEAD_BYTES)
+        with open(new, "rb") as fh:
+            new_head = fh.read(_HEAD_BYTES)
+        if new.suffix == ".json":
+            if old.stat().st_size > _MAX_JSON_BYTES:
+                return False
+            old_obj = json.loads(old.read_text(encoding="utf-8"))
+            new_obj = json.loads(new.read_text(encoding="utf-8"))
+            return (isinstance(old_obj, dict) and isinstance(new_obj, dict)
+                    and list(old_obj)[:1] == list(new_obj)[:1])
+    except (OSError, ValueError):
+        return False
+    try:
+        new_line = new_head.decode("utf-8").splitlines()[:1]
+    except UnicodeDecodeError:
+        return old_head[:8] == new_head[:8]
+    return old_head.decode("utf-8", "replace").splitlines()[:1] == new_line
 
 
 def _replace_dir(staging: Path, out_dir: Path) -> None:
@@ -151,7 +339,8 @@ def _replace_dir(staging: Path, out_dir: Path) -> None:
     if exchange_dirs(staging, out_dir):
         return  # staging now holds the previous folder; the caller removes it
     # Without an atomic swap the path is briefly empty; the old folder is never lost.
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    old = Path(tempfile.mkdtemp(prefix=f".{_hidden_stem(out_dir.name)}.old-",
+                               dir=out_dir.parent))
     os.rename(out_dir, old / out_dir.name)
     os.rename(staging, out_dir)
     shutil.rmtree(old, ignore_errors=True)
@@ -202,15 +391,23 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
     return path
 
 
-def write_file_atomically(path: Path, writer: Callable[[Path], Any]) -> Path:
+def write_file_atomically(path: Path, writer: Callable[[Path], Any],
+                          option: str | None = None) -> Path:
     """Run ``writer(tmp)`` on a temporary file beside ``path``, then rename it over ``path``:
     a reader sees the old file or the new one, never half of one.
 
+    Args:
+        path: the file to write.
+        writer: writes the content to the path it is given.
+        option: the parameter that named ``path``, for errors (``output``).
     Raises:
+        UsageError: ``path`` is an input of the running command (it would be replaced).
         OutputWriteError: the file cannot be written (disk full, permissions); any previous
             file at ``path`` is intact and the temporary file is gone.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    refuse_input(path, option)
+    fd, tmp = tempfile.mkstemp(prefix=f".{_hidden_stem(path.name)}.", suffix=".tmp",
+                               dir=path.parent)
     os.close(fd)
     try:
         writer(Path(tmp))

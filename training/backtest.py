@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from models.core.calendar import target_year
 from models.core.columns import TARGET
-from models.core.errors import DataValidationError, ModelDeclined
+from models.core.errors import DataValidationError, ModelDeclined, UsageError
 from models.core.year import YearForecast, data_span, forecast_year, known_year_to_date
 from models.data.periods import annual_totals
 from models.zoo import make_model
@@ -195,6 +195,45 @@ def origins_for(years: Sequence[int], history: pd.DataFrame,
     return [o for o, _ in _plan(years, history, periods, annual_actuals)[0]]
 
 
+def years_without_origins(years: Sequence[int], history: pd.DataFrame,
+                          periods: pd.DataFrame | None = None,
+                          annual_actuals: Mapping[int, float] | None = None) -> dict[int, str]:
+    """The target years of ``years`` where no origin can be backtested, each with the reason
+    its last origin (November) was skipped: after the data, before it, the year's total
+    unknown (an unfinished year), or its output to the origin not known then.
+
+    Args:
+        years: target years.
+        history, periods, annual_actuals: as for ``origins_for``.
+    Returns:
+        {year: reason}, oldest year first; empty when every year has an origin.
+    """
+    origins, skipped, _ = _plan(years, history, periods, annual_actuals)
+    covered = {target_year(as_of) for as_of, _ in origins}
+    why = {row["year"]: row["reason"] for row in skipped if row["year"] not in covered}
+    return {year: why[year] for year in sorted(why)}
+
+
+def require_origins(years: Sequence[int], history: pd.DataFrame,
+                    periods: pd.DataFrame | None = None,
+                    annual_actuals: Mapping[int, float] | None = None) -> None:
+    """Refuse target years that have no origin to backtest, before any work.
+
+    Raises:
+        UsageError: one line naming ``--years``, the years without an origin and why.
+    """
+    missing = years_without_origins(years, history, periods, annual_actuals)
+    if missing:
+        # A reason can quote a whole data problem; one line keeps the first 120 characters.
+        shown = "; ".join(f"{year}: {' '.join(reason.split())[:120]}"
+                          for year, reason in list(missing.items())[:5])
+        more = f"; and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise UsageError(f"expected target years with at least one backtest origin (a "
+                         f"month of the data from which the year's known total can be "
+                         f"forecast), found none for {', '.join(map(str, missing))} "
+                         f"({shown}{more})", option="years")
+
+
 def task_seed(seed: int, model: str, as_of: pd.Period) -> int:
     """Seed of one (model, origin) task: a stable hash, independent of task order and n_jobs.
 
@@ -240,12 +279,14 @@ def run_backtest(history: pd.DataFrame, model_names: Sequence[str], years: Seque
         config: paths, seed, months scored, workers, progress bar.
     Returns:
         BacktestResult.
+    Raises:
+        UsageError: no year of ``years`` has an origin (``require_origins``).
     """
     origins, skipped, actuals = _plan(years, history, periods, annual_actuals)
     if not origins:
-        log.warning("backtest: no usable origin in years %s (%d skipped)",
-                    ", ".join(str(y) for y in years), len(skipped))
-    elif skipped:
+        # Nothing to score: the tables and the pick would be empty (a KeyError downstream).
+        require_origins(years, history, periods, annual_actuals)
+    if skipped:
         log.info("backtest: %d origins skipped (output to the origin or the year's total "
                  "unknown; skipped.csv says why)", len(skipped))
     params = dict(model_params or {})

@@ -14,9 +14,12 @@ import contextlib
 import dataclasses
 import logging
 import os
+import sqlite3
 import subprocess
+import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from collections.abc import Iterator
@@ -41,6 +44,22 @@ HTTP_RETRY_ENV = {
 PROBE_ATTEMPTS = 3
 PROBE_DELAY_S = 1.0
 PROBE_TIMEOUT_S = 3.0
+#: room a new sqlite store needs: MLflow's tables take about 930 KiB when it is created
+NEW_STORE_BYTES = 1 << 20
+#: what sqlite (or SQLAlchemy over it) says when the store itself cannot be used, and what
+#: to expect instead (lower case; matched in the error's text)
+_STORE_FAILURES = {
+    "database is locked": "expected a store no other process holds locked; retry when it "
+                          "ends",
+    "file is not a database": "expected an MLflow sqlite store (restore it from a backup, or "
+                              "point --tracking-uri at another)",
+    "database disk image is malformed": "expected an MLflow sqlite store (restore it from "
+                                        "a backup, or point --tracking-uri at another)",
+    "database or disk is full": "expected room on the store's file system",
+    "disk i/o error": "expected a store its file system can read and write",
+    "readonly database": "expected a store file this user can write",
+    "unable to open database": "expected a store file this user can open",
+}
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -76,7 +95,9 @@ def check_tracking(uri: str, *, attempts: int = PROBE_ATTEMPTS, delay_s: float =
 
     A server (``http(s)://``) must answer ``GET <uri>/health`` within ``timeout_s`` seconds
     in one of ``attempts`` tries spaced ``delay_s`` apart; a ``sqlite:///`` store must have an
-    existing directory for its file. Other schemes are left to MLflow.
+    existing directory for its file and be a readable sqlite database that no other process
+    holds locked for more than ``timeout_s``, or, still to be made, have room for one
+    (``_probe_sqlite``). Other schemes are left to MLflow.
 
     Raises:
         TrackingUnavailableError: one line naming the URI and what failed (exit 3).
@@ -107,6 +128,66 @@ def check_tracking(uri: str, *, attempts: int = PROBE_ATTEMPTS, delay_s: float =
             raise TrackingUnavailableError(
                 f"{uri}: tracking store directory {db.parent} does not exist; expected an "
                 f"existing directory for the sqlite file")
+        _probe_sqlite(uri, db, timeout_s)
+
+
+def store_failure(exc: BaseException) -> str | None:
+    """Why the tracking store itself failed, when ``exc`` or one of its causes says so (a
+    sqlite error, or SQLAlchemy's or MLflow's text of one): locked by another process, not
+    a database, malformed, disk full, read-only; None for any other error.
+
+    Returns:
+        ``<sqlite's first line>; <what was expected>``, or None.
+    """
+    seen: BaseException | None = exc
+    for _ in range(20):  # a cause chain is short; a cycle must not hang the error path
+        if seen is None:
+            break
+        text = " ".join(str(seen).split("\n", 1)[:1]).strip()
+        for fragment, expected in _STORE_FAILURES.items():
+            if fragment in text.lower():
+                return f"{text[:200]}; {expected}"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _probe_sqlite(uri: str, db: Path, timeout_s: float) -> None:
+    """Read a sqlite store through (``PRAGMA quick_check``, read-only, waiting at most
+    ``timeout_s`` for another process's lock), or for a store still to be made check its
+    folder has room for one (``NEW_STORE_BYTES``): a corrupted, locked or full store is one
+    line and exit 3 before any work, not a traceback after it.
+
+    The check reads the whole file once (about 1 s per GB on a local disk).
+
+    Raises:
+        TrackingUnavailableError: naming the URI, the file and sqlite's reason.
+    """
+    if not db.exists():
+        try:
+            with tempfile.TemporaryFile(dir=db.parent) as fh:
+                fh.write(b"\0" * NEW_STORE_BYTES)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise TrackingUnavailableError(
+                f"{uri}: cannot make the tracking store {db} "
+                f"({exc.strerror or exc}); expected room for a new store "
+                f"({NEW_STORE_BYTES // 1024} KiB) in a folder this user can write") from None
+        return
+    try:
+        con = sqlite3.connect(f"file:{urllib.parse.quote(str(db))}?mode=ro", uri=True,
+                              timeout=timeout_s)
+        try:
+            found = con.execute("PRAGMA quick_check").fetchall()
+        finally:
+            con.close()
+        if found != [("ok",)]:
+            raise sqlite3.DatabaseError(f"database disk image is malformed "
+                                        f"({str(found[0][0])[:100] if found else 'no answer'})")
+    except sqlite3.Error as exc:
+        reason = store_failure(exc) or f"{exc}; expected an MLflow sqlite store"
+        raise TrackingUnavailableError(f"{uri}: the tracking store {db} cannot be used: "
+                                       f"{reason}") from None
 
 
 @contextlib.contextmanager
@@ -209,6 +290,20 @@ def log_table_csv(frame: pd.DataFrame, artifact_file: str) -> None:
                      else artifact_file + ".json")
 
 
+def artifact_location(name: str) -> str | None:
+    """Where a new experiment's artifacts go: beside a sqlite store, in
+    ``<store folder>/mlartifacts/<name>`` (MLflow's own default is ``./mlruns`` in whatever
+    folder the job runs from, which scatters a store's artifacts over working folders);
+    None (the server's or MLflow's default) for any other store."""
+    import mlflow
+
+    uri = mlflow.get_tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return None
+    db = Path(uri.removeprefix("sqlite:///")).resolve()
+    return (db.parent / "mlartifacts" / name).as_uri()
+
+
 def ensure_experiment(name: str) -> str:
     """Id of experiment ``name``, created if needed (no global "active experiment" is set).
 
@@ -220,7 +315,7 @@ def ensure_experiment(name: str) -> str:
     client = MlflowClient()
     exp = client.get_experiment_by_name(name)
     if exp is None:
-        return client.create_experiment(name)
+        return client.create_experiment(name, artifact_location=artifact_location(name))
     if exp.lifecycle_stage != "active":
         raise UsageError(f"{name!r} was deleted; expected an active experiment "
                          f"(restore it or choose another name)", option="experiment")

@@ -11,7 +11,7 @@ Output, one row per series and month ahead: ``series_id, horizon, timestamp, for
 p50, p90``. ``forecast`` is the model's analytic point forecast when it has one
 (``point_forecast``), else the mean of its sample paths; p10/p50/p90 always come from the
 paths. A series whose model fails gets a fallback (seasonal naive, or naive when even that
-cannot be fitted) and a row in ``failures.csv`` next to the output.
+cannot be fitted) and a row in its failure record (``<output name>.failures.csv``) next to the output.
 
 With ``auto`` (the default) and at least 100 series long enough, a pooled model
 (``models.zoo.pooled``) is first fitted on windows of every series of the job, sampled by the

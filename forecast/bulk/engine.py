@@ -54,15 +54,31 @@ class Backend:
         if name not in ("serial", "processes", "dask"):
             raise UsageError(f"expected serial, processes or dask, found {name!r}",
                              option="backend")
-        self.name, self.workers, self.scheduler = name, workers, scheduler
+        self.name, self.requested_workers, self.scheduler = name, workers, scheduler
         self._client: Any = None
         self._cluster: Any = None
+        self._cluster_workers: int | None = None
+
+    @property
+    def workers(self) -> int:
+        """Workers the tasks run on: ``--workers`` here, or the size of the cluster at
+        ``scheduler`` (asked once, when the job is planned), which ``--workers`` does not
+        set. Used for the chunk size, the log and ``run.workers`` of a folder output."""
+        if self.name != "dask" or self.scheduler is None:
+            return self.requested_workers
+        if self._cluster_workers is None:
+            info = self.client().scheduler_info()
+            n = int(info.get("n_workers", len(info.get("workers", {}))))
+            # A cluster whose workers have not joined yet still runs the tasks once one
+            # does; one is the honest floor for the chunking.
+            self._cluster_workers = max(n, 1)
+        return self._cluster_workers
 
     @property
     def local_jobs(self) -> int:
         """Processes this machine may use for work done in the driver (the pooled fit): a
         remote cluster's workers are not the driver's."""
-        return self.workers if self.name != "serial" else 1
+        return self.requested_workers if self.name != "serial" else 1
 
     def client(self) -> Any:
         """The job's ``distributed.Client`` (opened on first use).
@@ -75,7 +91,7 @@ class Backend:
 
             try:
                 if self.scheduler is None:
-                    self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                    self._cluster = LocalCluster(n_workers=self.requested_workers, threads_per_worker=1,
                                                  processes=True, dashboard_address=None)
                 self._client = Client(self._cluster or self.scheduler)
             except OSError as exc:

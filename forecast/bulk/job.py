@@ -4,6 +4,7 @@ it cost."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sys
@@ -23,6 +24,7 @@ from forecast.bulk.partitions import (
 )
 from forecast.bulk.parts import check_output_folder, finish, is_folder_output, run_parts
 from forecast.bulk.series import BulkConfig, make_bulk_model
+from forecast.files import output_lock
 from models.data.many_series import read_series
 
 log = logging.getLogger("forecast.bulk")
@@ -68,7 +70,7 @@ def run_job(input_spec: str, output: str, config: BulkConfig, backend: Backend, 
 
     Args:
         input_spec: one CSV/Parquet file, a folder of Parquet files or a glob.
-        output: a table file (.csv, .csv.gz, .parquet; ``failures.csv`` beside it) or a
+        output: a table file (.csv, .csv.gz, .parquet; ``<name>.failures.csv`` beside it) or a
             folder (a name ending in ``/``, or an existing folder) of parts.
         config: model, horizon, paths, seed.
         backend: where the tasks run (closed by the caller).
@@ -77,47 +79,55 @@ def run_job(input_spec: str, output: str, config: BulkConfig, backend: Backend, 
             the files), and over the pooled model's fits.
     Raises:
         UsageError, DataValidationError, OutputWriteError: nothing written at ``output``.
+        OutputLockedError: another job is writing the folder ``output`` (exit 75).
     """
     from tqdm import tqdm
 
     # A name that cannot be written, or an unknown model, is refused before any work.
     out_dir = check_output_folder(output) if is_folder_output(output) else None
     if out_dir is None:
-        output_paths(output)
+        # The output must not replace an input: the file given, or every file of a folder
+        # or glob (read by the workers, so not recorded in this process).
+        output_paths(output, input_files(input_spec))
     make_bulk_model(config)
-    started = time.perf_counter()
-    beside = out_dir.parent if out_dir is not None else Path(output).absolute().parent
-    partitions, files, shuffle, n_series = _plan(input_spec, beside, backend, chunk_size)
-    try:
-        with tqdm(total=config.horizon, unit="month-ahead model", desc="pooled model",
-                  leave=False, disable=not (progress and config.model == "auto"
-                                            and config.pooled),
-                  file=sys.stderr, dynamic_ncols=True) as pooled_bar, \
-                tqdm(total=n_series or len(partitions), unit="series" if n_series else "part",
-                     disable=not progress, file=sys.stderr, dynamic_ncols=True,
-                     delay=0.1) as bar:
-            # Series when the driver knows how many, else the tasks (files or buckets).
-            tick = bar.update if n_series else (lambda n: bar.update(1))
-            bars = {"progress": tick, "pooled_progress": pooled_bar.update}
+    # One job at a time per output folder: a second job with the same arguments would
+    # share the first one's staging folder (exit 75 at once, as publish does).
+    lock = (output_lock(out_dir, "output") if out_dir is not None
+            else contextlib.nullcontext())
+    with lock:
+        started = time.perf_counter()
+        beside = out_dir.parent if out_dir is not None else Path(output).absolute().parent
+        partitions, files, shuffle, n_series = _plan(input_spec, beside, backend, chunk_size)
+        try:
+            with tqdm(total=config.horizon, unit="month-ahead model", desc="pooled model",
+                      leave=False, disable=not (progress and config.model == "auto"
+                                                and config.pooled),
+                      file=sys.stderr, dynamic_ncols=True) as pooled_bar, \
+                    tqdm(total=n_series or len(partitions), unit="series" if n_series else "part",
+                         disable=not progress, file=sys.stderr, dynamic_ncols=True,
+                         delay=0.1) as bar:
+                # Series when the driver knows how many, else the tasks (files or buckets).
+                tick = bar.update if n_series else (lambda n: bar.update(1))
+                bars = {"progress": tick, "pooled_progress": pooled_bar.update}
+                if out_dir is None:
+                    result = run_partitions(partitions, config, backend, **bars)
+                else:
+                    job = run_parts(partitions, config, backend, out_dir, input_spec,
+                                    input_sha256(files), **bars)
             if out_dir is None:
-                result = run_partitions(partitions, config, backend, **bars)
-            else:
-                job = run_parts(partitions, config, backend, out_dir, input_spec,
-                                input_sha256(files), **bars)
-        if out_dir is None:
-            out, failures = write_result(result, output)
-            return JobSummary(int(result.forecasts["series_id"].nunique()),
-                              len(result.failures), time.perf_counter() - started,
-                              f"{out} and {failures}")
-        totals = job.manifest["totals"]
-        done = JobSummary(totals["series"], totals["fallbacks"], time.perf_counter() - started,
-                          f"{out_dir}/ ({job.computed + job.reused} parts, {job.reused} kept "
-                          f"from an interrupted run)")
-        finish(job, out_dir, {"backend": backend.name, "workers": backend.workers,
-                              "wall_s": round(done.wall_s, 3),
-                              "series_per_s": round(done.series_per_s, 3),
-                              "parts_computed": job.computed, "parts_reused": job.reused})
-        return done
-    finally:
-        if shuffle is not None:
-            shutil.rmtree(shuffle, ignore_errors=True)
+                out, failures = write_result(result, output)
+                return JobSummary(int(result.forecasts["series_id"].nunique()),
+                                  len(result.failures), time.perf_counter() - started,
+                                  f"{out} and {failures}")
+            totals = job.manifest["totals"]
+            done = JobSummary(totals["series"], totals["fallbacks"], time.perf_counter() - started,
+                              f"{out_dir}/ ({job.computed + job.reused} parts, {job.reused} kept "
+                              f"from an interrupted run)")
+            finish(job, out_dir, {"backend": backend.name, "workers": backend.workers,
+                                  "wall_s": round(done.wall_s, 3),
+                                  "series_per_s": round(done.series_per_s, 3),
+                                  "parts_computed": job.computed, "parts_reused": job.reused})
+            return done
+        finally:
+            if shuffle is not None:
+                shutil.rmtree(shuffle, ignore_errors=True)

@@ -10,7 +10,10 @@ set by their command after everything is written: 4 (bulk: some series fell back
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -24,18 +27,21 @@ from forecast.cli import (
     cmd_validate,
 )
 from forecast.cli.logs import configure_logging
+from forecast.files import check_output_target
 from forecast.publish.placing import PublishLockedError
 from models.core.errors import (
     DataValidationError,
     ModelDeclined,
     ModelUnavailableError,
     OrecastError,
+    OutputLockedError,
     OutputWriteError,
     PublishConflictError,
     TrackingUnavailableError,
     UsageError,
 )
 from models.core.version import orecast_version
+from models.data.input_file import forget_inputs
 
 #: problems printed for one bad file before the rest are counted
 MAX_PROBLEMS_SHOWN = 50
@@ -50,6 +56,7 @@ EXIT_CODES: dict[type[OrecastError], int] = {
     TrackingUnavailableError: 3,
     OutputWriteError: 74,   # EX_IOERR: worth a retry once space is freed
     PublishLockedError: 75,  # EX_TEMPFAIL: another publish is running; retry
+    OutputLockedError: 75,  # another job writes the same output folder; retry
 }
 
 app = typer.Typer(
@@ -73,16 +80,33 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
           version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")) -> None:
     configure_logging(verbose=verbose, quiet=quiet)
+    # A new command: the files an earlier one read (in this process) are not its inputs.
+    forget_inputs()
 
 
-app.command("forecast")(cmd_forecast.forecast_cmd)
+def _output_checked_first(command: Callable[..., Any], option: str, *,
+                          folder: bool = True) -> Callable[..., Any]:
+    """``command`` with its output ``option`` checked before it reads or computes anything
+    (``forecast.files.check_output_target``): a name the system could never create is one
+    line and exit 2 at once, not an error after minutes of work."""
+
+    @functools.wraps(command)  # typer reads the options from the wrapped signature
+    def checked(**kwargs: Any) -> Any:
+        check_output_target(kwargs[option], option, folder=folder)
+        return command(**kwargs)
+
+    return checked
+
+
+app.command("forecast")(_output_checked_first(cmd_forecast.forecast_cmd, "out"))
 app.command("validate")(cmd_validate.validate_cmd)
-app.command("backtest")(cmd_backtest.backtest_cmd)
+app.command("backtest")(_output_checked_first(cmd_backtest.backtest_cmd, "out"))
 app.command("train")(cmd_train.train_command)
 app.command("promote")(cmd_train.promote_command)
-app.command("publish")(cmd_publish.publish_command)
-app.command("bulk")(cmd_bulk.bulk)
-app.command("guidance")(cmd_guidance.guidance_command)
+app.command("publish")(_output_checked_first(cmd_publish.publish_command, "out",
+                                             folder=False))
+app.command("bulk")(_output_checked_first(cmd_bulk.bulk, "output", folder=False))
+app.command("guidance")(_output_checked_first(cmd_guidance.guidance_command, "out"))
 
 
 def exit_code(exc: OrecastError) -> int:

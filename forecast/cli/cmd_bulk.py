@@ -42,8 +42,8 @@ def bulk(
     horizon: int = typer.Option(..., "--horizon", min=1, max=MAX_HORIZON,
                                 help="Months to forecast."),
     output: str = typer.Option(..., "--output", help="Forecast file (.csv, .csv.gz or "
-                                ".parquet; failures.csv is written beside it), or a folder "
-                                "(DIR/: Parquet parts and a manifest, written atomically, "
+                                ".parquet; OUTPUT.failures.csv is written beside it), or a "
+                                "folder (DIR/: Parquet parts and a manifest, written atomically, "
                                 "resumed when a run with the same arguments was "
                                 "interrupted)."),
     model: str = typer.Option("auto", "--model", help="auto, or a zoo model (ets, theta, "
@@ -77,8 +77,9 @@ def bulk(
     Output columns: series_id, horizon, timestamp, forecast, p10, p50, p90. Values must be
     non-negative (forecasts are clipped at 0). The same --seed gives the same file on every
     backend. Exit codes: 0 all series forecast by the chosen model; 4 some series fell back
-    to seasonal naive (or naive) and are listed in failures.csv with the reason; 2 bad input
-    (one line per problem, file:row: field: expected ...).
+    to seasonal naive (or naive) and are listed in OUTPUT.failures.csv (the output's name,
+    then .failures.csv) with the reason; 2 bad input (one line per problem, file:row:
+    field: expected ...); 75 another job is writing the same output folder.
     """
     if backend is None:
         backend = "dask" if scheduler or workers > 1 else "serial"

@@ -25,7 +25,7 @@ from forecast.publish.placing import (
 from forecast.publish.request import PublishIOError, PublishRequest, PublishResult
 from forecast.publish.run import start_run, tag_superseded_runs, unavailable
 from forecast.publish.staging import write_publication
-from models.core.errors import PublishConflictError
+from models.core.errors import OrecastError, PublishConflictError
 
 log = logging.getLogger("forecast.publish")
 
@@ -58,7 +58,12 @@ def publish(req: PublishRequest) -> PublishResult:
         PublishLockedError: another publish holds ROOT's lock (exit 75).
         PublishIOError: writing failed; the previous publication is intact (exit 74).
     """
-    from training.tracking import bound_http_retries, check_tracking, resolve_tracking_uri
+    from training.tracking import (
+        bound_http_retries,
+        check_tracking,
+        resolve_tracking_uri,
+        store_failure,
+    )
     from training.tracking import tracking_uri as using
 
     job = JobLog(log, job="publish")
@@ -74,8 +79,13 @@ def publish(req: PublishRequest) -> PublishResult:
 
         try:
             c = compute(req, job)
-        except (MlflowException, OSError) as exc:
-            raise unavailable(uri, exc, req.model_uri) from exc
+        except OrecastError:
+            raise
+        except Exception as exc:
+            # SQLAlchemy's errors of a failing sqlite store are no MlflowException.
+            if isinstance(exc, MlflowException | OSError) or store_failure(exc):
+                raise unavailable(uri, exc, req.model_uri) from exc
+            raise
         root = Path(req.out).absolute()  # paths logged, printed and tagged are absolute
         target = root / str(c.year) / str(c.as_of)
         result = PublishResult(status="dry-run", path=target, as_of=str(c.as_of), year=c.year,

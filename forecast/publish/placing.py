@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forecast.files import exchange_dirs, fault_point, os_reason, sha256_file
+from forecast.files import exchange_dirs, fault_point, os_reason, pid_lock, sha256_file
 from forecast.publish.joblog import JobLog
 from forecast.publish.request import PublishIOError
 from models.core.errors import PublishConflictError
@@ -72,23 +72,13 @@ def root_lock(root: Path) -> Iterator[None]:
     Raises:
         PublishLockedError: another process holds it (exit 75).
     """
-    import fcntl
-
     root.mkdir(parents=True, exist_ok=True)
     path = root / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
-            raise PublishLockedError(f"{path}: another publish (pid {holder}) is running in "
-                                     f"this root; nothing written, retry when it ends") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    with pid_lock(fd, lambda holder: PublishLockedError(
+            f"{path}: another publish (pid {holder}) is running in this root; nothing "
+            f"written, retry when it ends")):
         yield
-    finally:
-        os.close(fd)
 
 
 def publications(root: Path) -> list[Path]:

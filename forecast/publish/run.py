@@ -69,12 +69,16 @@ def tag_superseded_runs(target: Path, new_run_id: str) -> None:
 
 
 def unavailable(uri: str, exc: Exception, model_uri: str) -> OrecastError:
-    """Name a store failure: tracking unreachable if the probe fails, else the model."""
-    from training.tracking import check_tracking
+    """Name a store failure: tracking unreachable if the probe fails, the store when sqlite
+    says it failed (locked, corrupted, disk full), else the model."""
+    from training.tracking import check_tracking, store_failure
 
     try:
         check_tracking(uri, attempts=1)
     except TrackingUnavailableError as down:
         return down
+    broken = store_failure(exc)
+    if broken is not None:
+        return TrackingUnavailableError(f"{uri}: the tracking store failed: {broken}")
     first = (str(exc).splitlines() or [""])[0][:300]
     return ModelUnavailableError(f"{model_uri}: {type(exc).__name__}: {first}")

@@ -56,6 +56,11 @@ class TrackingUnavailableError(OrecastError):
     """The MLflow tracking server or artifact store cannot be reached."""
 
 
+class OutputLockedError(OrecastError):
+    """Another process is writing the same output right now; nothing was written (retry
+    when it ends)."""
+
+
 class OutputWriteError(OrecastError):
     """Writing an output failed (disk full, permissions); what was there before is intact."""
 

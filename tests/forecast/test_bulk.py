@@ -214,7 +214,7 @@ def test_cli_bad_series_falls_back_exit_4_and_failures_csv(tmp_path):
     assert code == 4
     fc = pd.read_csv(out)
     assert sorted(fc["series_id"].unique()) == ["s0", "s1", "tiny"] and len(fc) == 15
-    fails = pd.read_csv(tmp_path / "failures.csv")
+    fails = pd.read_csv(tmp_path / "fc.csv.failures.csv")
     assert fails["series_id"].tolist() == ["tiny"]
     assert fails["fallback"].tolist() == ["naive"]
     assert "12" in fails["reason"].iloc[0]  # theta's reason: needs 12 observed months
@@ -224,12 +224,12 @@ def test_cli_bad_series_falls_back_exit_4_and_failures_csv(tmp_path):
 
 def test_cli_all_fine_exits_0_and_clears_stale_failures(tmp_path):
     path = write_csv(long_frame(2, months=30), tmp_path / "in.csv")
-    (tmp_path / "failures.csv").write_text("series_id,model,fallback,reason\nold,x,y,z\n")
+    (tmp_path / "fc.csv.gz.failures.csv").write_text("series_id,model,fallback,reason\nold,x,y,z\n")
     code = main(["bulk", "--input", str(path), "--horizon", "2", "--output",
                  str(tmp_path / "fc.csv.gz"), "--model", "seasonal_naive", "--n-paths", "50",
                  "--no-progress"])
     assert code == 0
-    assert pd.read_csv(tmp_path / "failures.csv").empty
+    assert pd.read_csv(tmp_path / "fc.csv.gz.failures.csv").empty
     assert len(pd.read_csv(tmp_path / "fc.csv.gz")) == 4
 
 
@@ -256,4 +256,4 @@ def test_temporary_files_of_an_interrupted_run_are_removed(tmp_path):
                                                        "reason"]))
     write_result(result, out)
     assert not stale.exists() and other.exists()
-    assert out.exists() and (tmp_path / "failures.csv").exists()
+    assert out.exists() and (tmp_path / "forecasts.csv.failures.csv").exists()
