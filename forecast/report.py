@@ -20,7 +20,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from forecast.numbers import oz, pct
+from forecast.numbers import oz, pct, unit_of, usd
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;
@@ -58,6 +58,8 @@ class ReportInputs:
         track_sentence: its one sentence, or None before any complete year.
         track_png: PNG bytes of its chart, or None.
         revision_png: PNG bytes of the waterfall of ``annual["revision"]``, or None.
+        sales_png: PNG bytes of the sales chart (shown when the guidance is in sales), or
+            None.
     """
 
     annual: dict[str, Any]
@@ -74,27 +76,46 @@ class ReportInputs:
     track_sentence: str | None = None
     track_png: bytes | None = None
     revision_png: bytes | None = None
+    sales_png: bytes | None = None
 
 
 def lead_sentence(annual: dict[str, Any]) -> str:
     """The report's opening sentence, e.g. "As of June 2017 (6 months actual, 35,310 oz) ...".
 
+    When the guidance in force is in sales (``guidance_metric`` ``sales_usd``), it speaks of
+    dollars first: the sales forecast and the odds of the sales guidance, then the output.
+
     Args:
         annual: the ``annual.json`` record; the forecast figure is the median (p50) total
-            and the range p10-p90, in oz.
+            and the range p10-p90, in oz (or oz AuEq: ``measure``), and for sales the
+            ``sales_usd`` block's (USD).
     """
     as_of = pd.Period(annual["as_of"], freq="M")
     year, n = annual["year"], annual["months_actual"]
+    unit = unit_of(annual.get("measure"))
+    sales = annual.get("sales_usd")
+    if annual.get("guidance_metric") == "sales_usd" and sales:
+        known = (f"{n} month{'s' if n != 1 else ''} actual, {usd(sales['ytd_usd'])} of sales"
+                 if n else f"no {year} month actual yet")
+        text = (f"As of {as_of.strftime('%B %Y')} ({known}) {year} sales are forecast at "
+                f"{usd(sales['p50'])} (80% range {usd(sales['p10'])}-{usd(sales['p90'])})")
+        if sales.get("prob_within") is not None:
+            text += (f"; the chance of sales within the guidance of "
+                     f"{usd(sales['guidance_low'])}-{usd(sales['guidance_high'])} is "
+                     f"{pct(sales['prob_within'])}, below it {pct(sales['prob_below_low'])}"
+                     f", above it {pct(sales['prob_above_high'])}")
+        return (text + f". Output is forecast at {oz(annual['p50'])} {unit} (80% range "
+                f"{oz(annual['p10'])}-{oz(annual['p90'])}).")
     if n:
-        known = f"{n} month{'s' if n != 1 else ''} actual, {oz(annual['ytd_oz'])} oz"
+        known = f"{n} month{'s' if n != 1 else ''} actual, {oz(annual['ytd_oz'])} {unit}"
     else:
         known = f"no {year} month actual yet"
     text = (f"As of {as_of.strftime('%B %Y')} ({known}) {year} output is forecast at "
-            f"{oz(annual['p50'])} oz (80% range {oz(annual['p10'])}-{oz(annual['p90'])})")
+            f"{oz(annual['p50'])} {unit} (80% range {oz(annual['p10'])}-{oz(annual['p90'])})")
     if annual.get("guidance_low") is not None and annual.get("prob_below_low") is not None:
         reach = 1.0 - float(annual["prob_below_low"])
         text += (f"; the chance of reaching the guidance low end of "
-                 f"{oz(annual['guidance_low'])} oz is {pct(reach)}.")
+                 f"{oz(annual['guidance_low'])} {unit} is {pct(reach)}.")
     else:
         text += f"; no production guidance is in force for {year}."
     return text
@@ -114,7 +135,10 @@ def _backtest_html(bt: dict[str, Any] | None, months: int) -> str:
             f"{bt['annual_ape']:.1f}% of the actual on average over {n} "
             f"forecast origin{'s' if n != 1 else ''}")
     if bt.get("annual_cover80") is not None:
-        text += f"; its 80% range held the actual {bt['annual_cover80']:.0%} of the time"
+        # A rate is read with its count: 100% of 1 origin is not 100% of 20.
+        inside = round(float(bt["annual_cover80"]) * n)
+        text += (f"; its 80% range held the actual {bt['annual_cover80']:.0%} of the time "
+                 f"({inside} of {n} origin{'s' if n != 1 else ''})")
     text += "."
     if bt.get("guidance_annual_ape") is not None:
         text += (f" Taking the guidance midpoint as the forecast was off by "
@@ -126,8 +150,9 @@ def _backtest_html(bt: dict[str, Any] | None, months: int) -> str:
              ("mean abs. % error of the annual total", f"{bt['annual_ape']:.2f}"),
              ("CRPS of the annual total (oz)", None if bt.get("annual_crps") is None
               else f"{bt['annual_crps']:,.0f}"),
-             ("80% range coverage", None if bt.get("annual_cover80") is None
-              else f"{bt['annual_cover80']:.2f}"),
+             # Percent, as the error above and the sentence: one unit per kind of rate.
+             ("actuals inside the 80% range (%)", None if bt.get("annual_cover80") is None
+              else f"{100 * float(bt['annual_cover80']):.0f}"),
              ("training run", bt.get("run_id"))]
     return text + "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>"
                                    for k, v in items if v is not None) + "</dl>"
@@ -140,6 +165,7 @@ def _template() -> jinja2.Template:
         autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     env.filters["oz"] = oz
     env.filters["pct"] = pct
+    env.filters["usd"] = usd
     return env.get_template("report.html.j2")
 
 
@@ -162,4 +188,7 @@ def render_report(r: ReportInputs) -> str:
         track_sentence=r.track_sentence, n_track=0 if r.track is None else len(r.track),
         track_png=None if r.track_png is None else base64.b64encode(r.track_png).decode("ascii"),
         revision_png=(None if r.revision_png is None
-                      else base64.b64encode(r.revision_png).decode("ascii")))
+                      else base64.b64encode(r.revision_png).decode("ascii")),
+        sales_png=(None if r.sales_png is None
+                   else base64.b64encode(r.sales_png).decode("ascii")),
+        sales=a.get("sales_usd"))

@@ -210,3 +210,16 @@ def interval_coverage(samples: np.ndarray, actual: float | np.ndarray,
     y = np.asarray(actual, dtype=float)
     hit = np.where(np.isfinite(y), ((y >= lo) & (y <= hi)).astype(float), np.nan)
     return float(hit) if np.ndim(hit) == 0 else hit
+
+
+def coverage_pct(hits: np.ndarray | Sequence[float]) -> float:
+    """Empirical coverage in percent, the unit of every coverage metric orecast logs (as APE
+    is a percent of the actual): 100 x the mean of ``interval_coverage`` flags.
+
+    Args:
+        hits: 1.0 inside / 0.0 outside flags (NaN or None = not scored, ignored), any shape.
+    Returns:
+        percent in [0, 100]; NaN when nothing was scored.
+    """
+    flags = np.asarray(hits, dtype=float)
+    return 100.0 * _nanmean(flags)

@@ -19,12 +19,16 @@ from models.core.columns import TARGET
 from models.core.errors import ModelDeclined, ModelUnavailableError
 from models.core.pipeline import fit_model
 from training.backtest import BacktestResult
+from training.metrics import coverage_pct
 from training.scoring import GUIDANCE
 from training.spec import ModelSpec, fitted_summary
 from training.tracking import log_table_csv
 
 ANNUAL_STEP_METRICS = ("annual_ape", "annual_crps", "annual_cover50", "annual_cover80",
                        "annual_cover90")
+#: metrics logged in percent (the backtest tables hold them as shares): one unit for every
+#: rate, as ``annual_ape`` is a percent of the actual
+COVERAGE_METRICS = ("annual_cover50", "annual_cover80", "annual_cover90")
 
 
 def log_candidate_run(result: BacktestResult, model: str, spec: ModelSpec, parent_tags: dict,
@@ -55,6 +59,8 @@ def log_candidate_run(result: BacktestResult, model: str, spec: ModelSpec, paren
                 continue
             for name in ANNUAL_STEP_METRICS:
                 value = float(getattr(row, name))
+                if name in COVERAGE_METRICS:
+                    value *= 100.0  # the table's share, logged in percent like annual_ape
                 if math.isfinite(value):
                     batch.append(Metric(name, value, now, int(row.months_known)))
         totals = {"n_origins_ok": float(len(ok)), "n_origins_declined": float(len(mine) - len(ok))}
@@ -66,7 +72,7 @@ def log_candidate_run(result: BacktestResult, model: str, spec: ModelSpec, paren
             v = ok[f"annual_cover{lv}"].astype(float)
             if v.notna().any():
                 # The per-step series is annual_cover{lv}; its mean over origins is this.
-                totals[f"mean_annual_cover{lv}"] = float(v.mean())
+                totals[f"mean_annual_cover{lv}"] = coverage_pct(v.to_numpy())
         batch += [Metric(k, v, now, 0) for k, v in totals.items()]
         # One request for all metrics: a metric per call costs a round trip (or commit) each.
         MlflowClient().log_batch(child.info.run_id, metrics=batch)

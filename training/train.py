@@ -12,7 +12,9 @@ across years by the rule of ``training.selection.choose_procedure``. The chosen 
 is refitted on all data (its fitted state logged as JSON), logged as a models-from-code
 pyfunc, and registered last. The new version becomes ``champion`` only if it beats the
 current champion's spec backtested on the same origins in the same job; otherwise it
-becomes ``challenger``.
+becomes ``challenger``. When the champion already is the chosen procedure refitted on the
+same figures with the same seed, nothing new is logged or registered: the job says
+"unchanged" and names the champion's version.
 """
 
 from __future__ import annotations
@@ -27,16 +29,30 @@ from typing import Any
 
 import pandas as pd
 
-from models.core.errors import TrackingUnavailableError
+from models.core.errors import OrecastError, TrackingUnavailableError
 from models.core.version import orecast_version
 from models.data.digest import data_sha256
 from models.data.inputs import Inputs, load_inputs
-from training.backtest import BacktestConfig, BacktestResult, origins_for, run_backtest
+from training.backtest import (
+    BacktestConfig,
+    BacktestResult,
+    origins_for,
+    require_origins,
+    run_backtest,
+)
 from training.candidates import candidate_names, evidence_years
 from training.champion import against_champion, scores_by_origin
 from training.combination import EQUAL, SKILL, add_combinations, member_names
 from training.loyo import expectation_table, leave_one_year_out
-from training.registry import DEFAULT_NAME, AliasDecision, register
+from training.metrics import coverage_pct
+from training.registry import (
+    CHAMPION,
+    DEFAULT_NAME,
+    AliasDecision,
+    check_own_name,
+    register,
+    same_model,
+)
 from training.run_logging import (
     log_candidate_run,
     log_params_once,
@@ -54,6 +70,7 @@ from training.tracking import (
     place_run,
     provenance_tags,
     resolve_tracking_uri,
+    store_failure,
     tracking_uri,
 )
 
@@ -114,6 +131,9 @@ class TrainResult:
         registered_name: registry name, or None when not registering.
         version: the new version number, or None.
         decision: the alias decision (champion / challenger and why), or None.
+        unchanged: the champion already is this model (same procedure, figures and seed):
+            nothing was logged as a new model or registered; ``version`` and ``model_uri``
+            name the champion.
     """
 
     tracking_uri: str
@@ -130,10 +150,14 @@ class TrainResult:
     decision: AliasDecision | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     expectation: pd.DataFrame | None = None
+    unchanged: bool = False
 
     @property
     def alias(self) -> str | None:
-        """``champion`` or ``challenger`` (None when not registered)."""
+        """``champion`` or ``challenger`` (None when not registered); ``champion`` when
+        ``unchanged``, the version named being the champion."""
+        if self.unchanged:
+            return CHAMPION
         return self.decision.alias if self.decision else None
 
 
@@ -141,6 +165,7 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
           years: Sequence[int] | None = None, tracking: str | None = None,
           model_params: Mapping[str, dict] | None = None,
           periods: pd.DataFrame | None = None, guidance: pd.DataFrame | None = None,
+          prices: str | Path | pd.Series | None = None,
           config: TrainConfig = TrainConfig()) -> TrainResult:
     """Run one tracked training job (see the module docstring).
 
@@ -152,6 +177,8 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
         tracking: tracking URI (default ``MLFLOW_TRACKING_URI`` or MLflow's default).
         model_params: {model name: constructor params}.
         periods, guidance: override the data's period totals / guidance.
+        prices: gold price history (file or series, USD/oz) the sales forecast is scored
+            with; default the embedded World Bank series.
         config: experiment, registered name, selection metric, backtest settings, figures.
     Returns:
         TrainResult.
@@ -163,18 +190,31 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
     uri = resolve_tracking_uri(tracking)
     bound_http_retries()
     check_tracking(uri)
-    data_ = load_inputs(data, guidance=guidance, periods=periods)
+    data_ = load_inputs(data, guidance=guidance, periods=periods, prices=prices)
     names = candidate_names(models)
     candidates = {m: ModelSpec.for_name(m, (model_params or {}).get(m)) for m in names}
     target_years = list(years) if years else evidence_years(data_.history, data_.periods)
+    if years:
+        # Years asked for by name must each be backtested; the default skips unfinished ones.
+        require_origins(target_years, data_.history, data_.periods)
     try:
         with tracking_uri(uri):
+            if config.register_as:
+                # A name shared with a model orecast did not make is refused before the
+                # backtest, not after it (registration would delete or demote that model).
+                check_own_name(config.register_as)
             return _train(uri, data_, candidates, target_years, config)
-    except TrackingUnavailableError:
+    except OrecastError:  # already says what failed (TrackingUnavailableError among them)
         raise
     except Exception as exc:
         from mlflow.exceptions import MlflowException
 
+        broken = store_failure(exc)
+        if broken is not None:
+            # The sqlite store itself (locked by another process, corrupted, disk full),
+            # raised as SQLAlchemy's or sqlite's own error: exit 3 naming the store.
+            raise TrackingUnavailableError(f"{uri}: the tracking store failed during "
+                                           f"training: {broken}") from exc
         if isinstance(exc, MlflowException | OSError) or _from_transport(exc):
             try:
                 check_tracking(uri, attempts=1)
@@ -190,6 +230,11 @@ def train(data: str | Path | pd.DataFrame | None = None, *, models: Sequence[str
                     f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
                 ) from exc
         raise
+
+
+def _years(n: int) -> str:
+    """``1 year``, ``4 years``: a count as a reader says it."""
+    return f"{n} year{'' if n == 1 else 's'}"
 
 
 def _from_transport(exc: BaseException) -> bool:
@@ -250,8 +295,8 @@ def _backtest_and_select(data: Inputs, candidates: dict[str, ModelSpec],
     if config.figures:
         for stem, fig in result.figures(choice.best).items():
             mlflow.log_figure(fig, f"figures/{stem}.png")
-    log.info("train: %s chosen on %d years of evidence (%s)", choice.best,
-             len(choice.years), choice.rule)
+    log.info("train: %s chosen on %s of evidence (%s)", choice.best,
+             _years(len(choice.years)), choice.rule)
     log_table_csv(choice.table, "selection/procedure.csv")
     score = float(scores_by_origin(result.per_origin, choice.best, metric).mean())
     held, folds = leave_one_year_out(result, data.history, config.monthly_h, metric)
@@ -259,6 +304,26 @@ def _backtest_and_select(data: Inputs, candidates: dict[str, ModelSpec],
     log_table_csv(expectation, "evaluation/leave_one_year_out.csv")
     log_table_csv(folds, "evaluation/folds.csv")
     return _Selection(result, candidates, choice, score, held, expectation, child_ids)
+
+
+def log_sales_scores(result: BacktestResult, best: str, data: Inputs, seed: int) -> None:
+    """Score the chosen procedure's sales forecast (USD) where the year's sales are known
+    (``training.sales_backtest``) and log it to the active run: ``sales_ape``,
+    ``sales_runrate_ape``, ``sales_ape_ratio``, ``sales_cover80`` (percent) and the table
+    ``backtest/sales.csv``; nothing when no origin has known sales."""
+    import mlflow
+
+    from training.sales_backtest import sales_backtest, sales_scores
+
+    frame = sales_backtest(result.forecasts, data.history, data.periods, data.prices,
+                           data.guidance, model=best, seed=seed)
+    scores = sales_scores(frame)
+    if scores:
+        log_table_csv(frame, "backtest/sales.csv")
+        mlflow.log_metrics(scores)
+        log.info("train: sales of %s at %d quarter-end origins: APE %.1f%% (run-rate %.1f%%), "
+                 "80%% range held %.0f%%", best, int(scores["sales_n_origins"]),
+                 scores["sales_ape"], scores["sales_runrate_ape"], scores["sales_cover80"])
 
 
 def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list[int],
@@ -299,19 +364,20 @@ def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list
                          "orecast.rule": selection.rule[:500],
                          "orecast.evidence_years": ",".join(map(str, selection.years))})
         mlflow.log_metric(f"selected_mean_{metric}", sel.score)
+        log_sales_scores(sel.result, best, data, config.seed)
         proc = sel.held.loc[sel.held["status"] == "ok"]
         if len(proc):
             mlflow.log_metrics({"expected_annual_ape": float(proc["annual_ape"].mean()),
                                 "expected_annual_crps": float(proc["annual_crps"].mean()),
-                                "expected_annual_cover80": float(
-                                    proc["annual_cover80"].astype(float).mean())})
+                                "expected_annual_cover80": coverage_pct(
+                                    proc["annual_cover80"].to_numpy())})
         if len(selection.years) < MIN_YEARS:
-            log.warning("train: the choice rests on %d year(s) of evidence (%s); the rule "
+            log.warning("train: the choice rests on %s of evidence (%s); the rule "
                         "needs %d years before a single model can replace the equal mixture",
-                        len(selection.years), ", ".join(map(str, selection.years)) or "none",
-                        MIN_YEARS)
+                        _years(len(selection.years)),
+                        ", ".join(map(str, selection.years)) or "none", MIN_YEARS)
 
-        decision = champ_mv = None
+        decision = champ_mv = champ_spec = None
         if register_as:
             decision, champ_spec, champ_mv = against_champion(
                 register_as, best, data, years, sel.candidates, result, metric,
@@ -324,15 +390,26 @@ def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list
             if champ_spec is not None:
                 mlflow.set_tag("orecast.champion_spec", champ_spec.label)
 
-        with tempfile.TemporaryDirectory() as tmp:
-            model_info = log_refitted_model(spec, data.history, data.periods, Path(tmp),
-                                           config.seed)
-
         version = None
-        if register_as and decision is not None:
+        unchanged = bool(register_as) and same_model(champ_mv, champ_spec, spec, digest,
+                                                     config.seed)
+        if unchanged:
+            # Re-running a job on the same figures (make demo twice) would register a copy
+            # of the champion as challenger: the champion is named instead.
+            version = str(champ_mv.version)
+            model_uri = f"models:/{register_as}/{version}"
+            log.info("train: unchanged: version %s of %s is this model (same procedure, "
+                     "figures and seed); no new version registered", version, register_as)
+            mlflow.set_tags({"orecast.unchanged": f"{register_as}/{version}",
+                             "orecast.alias_decision": "unchanged"})
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                model_uri = log_refitted_model(spec, data.history, data.periods, Path(tmp),
+                                               config.seed).model_uri
+        if register_as and decision is not None and not unchanged:
             version_tags = _version_tags(spec, sel, decision, champ_mv, data, digest, origins,
                                          config, parent.info.run_id, proc)
-            mv = register(model_info.model_uri, register_as, decision.alias, version_tags)
+            mv = register(model_uri, register_as, decision.alias, version_tags)
             version = str(mv.version)
             mlflow.set_tags({"orecast.registered": f"{register_as}/{version}",
                              "orecast.alias": decision.alias})
@@ -341,10 +418,10 @@ def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list
     return TrainResult(tracking_uri=uri, experiment_id=experiment_id, parent_run_id=parent_id,
                        child_run_ids=sel.child_run_ids, backtest=result, selection=selection,
                        spec=spec,
-                       model_uri=model_info.model_uri, data_sha256=digest,
+                       model_uri=model_uri, data_sha256=digest,
                        registered_name=register_as if version else None, version=version,
                        decision=decision, metrics={metric: sel.score},
-                       expectation=sel.expectation)
+                       expectation=sel.expectation, unchanged=unchanged)
 
 
 def _version_tags(spec: ModelSpec, sel: _Selection, decision: AliasDecision, champ_mv: Any,
@@ -362,12 +439,16 @@ def _version_tags(spec: ModelSpec, sel: _Selection, decision: AliasDecision, cha
         "origins": ",".join(str(o) for o in origins)[:4000],
         "n_paths": config.n_paths, "seed": config.seed, "parent_run_id": parent_run_id,
         "orecast_version": orecast_version()}
-    for col in ("annual_ape", "annual_cover80"):
-        v = scores_by_origin(sel.result.per_origin, best, col)
-        if len(v):
-            tags[f"mean_{col}"] = float(v.mean())
-        if len(proc):
-            tags[f"expected_{col}"] = float(proc[col].astype(float).mean())
+    # Percent both: APE of the actual, and the share of actuals inside the 80% interval.
+    ape = scores_by_origin(sel.result.per_origin, best, "annual_ape")
+    cover = scores_by_origin(sel.result.per_origin, best, "annual_cover80")
+    if len(ape):
+        tags["mean_annual_ape"] = float(ape.mean())
+    if len(cover):
+        tags["mean_annual_cover80"] = coverage_pct(cover.to_numpy())
+    if len(proc):
+        tags["expected_annual_ape"] = float(proc["annual_ape"].astype(float).mean())
+        tags["expected_annual_cover80"] = coverage_pct(proc["annual_cover80"].to_numpy())
     if decision.champion_score is not None:
         tags[f"champion_{metric}"] = decision.champion_score
         tags["champion_version"] = champ_mv.version if champ_mv else "-"

@@ -7,16 +7,19 @@ from pathlib import Path
 
 import typer
 
+from forecast import api
 from forecast.cli.logs import show_progress
-from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS, split_values, years_option
+from forecast.cli.options import (
+    MAX_PATHS,
+    MAX_SEED,
+    MIN_PATHS,
+    PricesFile,
+    split_values,
+    years_option,
+)
 from forecast.files import write_dir_atomically
-from models.data.inputs import load_inputs
-from models.zoo import model_class
-from training.backtest import BacktestConfig, run_backtest
-from training.candidates import candidate_names, evidence_years
-from training.combination import EQUAL, add_combinations
-from training.loyo import expectation_table, leave_one_year_out
-from training.selection import LOSS_METRICS, choose_procedure
+from training.sales_backtest import sales_scores
+from training.selection import LOSS_METRICS
 
 
 def backtest_cmd(
@@ -30,6 +33,7 @@ def backtest_cmd(
     models: list[str] = typer.Option([], "--models", help="Zoo models, repeatable or "
                                      "comma-separated; default: every single model and auto."),
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file."),
+    prices: PricesFile = None,
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file."),
     n_paths: int = typer.Option(1000, "--n-paths", min=MIN_PATHS,
                                 max=MAX_PATHS, help="Paths per forecast."),
@@ -40,22 +44,16 @@ def backtest_cmd(
                                f"better: {', '.join(LOSS_METRICS)}."),
 ) -> None:
     """Backtest models at every origin of --years with evidence; write the tables and the pick."""
-    names = candidate_names(split_values(models))
-    for name in names:
-        model_class(name)  # unknown names fail here, before any work
-    inputs = load_inputs(data, guidance, periods)
-    target_years = years_option(years) or evidence_years(inputs.history, inputs.periods)
-    monthly_h = 3
-    result = run_backtest(inputs.history, names, target_years, periods=inputs.periods,
-                          guidance=inputs.guidance,
-                          config=BacktestConfig(n_paths=n_paths, seed=seed, n_jobs=jobs,
-                                                monthly_h=monthly_h, progress=show_progress()))
-    result, _ = add_combinations(result, inputs.history, monthly_h, metric)
-    choice = choose_procedure(result, EQUAL, metric)
-    held, folds = leave_one_year_out(result, inputs.history, monthly_h, metric)
-    expectation = expectation_table(result, held)
+    run = api.backtest(data, years=years_option(years) or None,
+                       models=split_values(models) or None, guidance=guidance,
+                       periods=periods, prices=prices, n_paths=n_paths, seed=seed, jobs=jobs,
+                       metric=metric, progress=show_progress())
+    result, choice, held, folds = run.result, run.choice, run.held, run.folds
+    expectation, sales = run.expectation, run.sales
 
     def write(tmp: Path) -> None:
+        if len(sales):
+            sales.to_csv(tmp / "sales.csv", index=False, lineterminator="\n")
         result.write(tmp, selected=choice.best)
         choice.table.to_csv(tmp / "procedure.csv", index=False, lineterminator="\n")
         held.to_csv(tmp / "leave_one_year_out_rows.csv", index=False, lineterminator="\n")
@@ -72,4 +70,10 @@ def backtest_cmd(
                "intervals covering the actual; each model on the origins it shares with the "
                "leave-one-year-out procedure (procedure_ape)")
     typer.echo(f"selected: {choice.best} ({choice.rule})")
+    scores = sales_scores(sales)
+    if scores:
+        typer.echo(f"sales of {choice.best} at {int(scores['sales_n_origins'])} quarter-end "
+                   f"origins (sales.csv): APE {scores['sales_ape']:.1f}%, run-rate "
+                   f"{scores['sales_runrate_ape']:.1f}%, 80% range held "
+                   f"{scores['sales_cover80']:.0f}%")
     typer.echo(f"written to {out.resolve()}")

