@@ -172,7 +172,18 @@ def check_own_name(name: str, client: Any | None = None) -> None:
                          f"name)", option="register")
 
 
-def register(model_uri: str, name: str, alias: str, tags: Mapping[str, Any]) -> Any:
+#: the registered model's description on its MLflow page
+MODEL_DESCRIPTION = (
+    "orecast's served forecasting procedure for a gold ore processor: given a plant's "
+    "monthly production history (month YYYY-MM, gold_oz troy ounces, optional ore tonnes, "
+    "grade, recovery, capacity) and params (as_of, year, guidance_low/high, periods, "
+    "prices, n_paths, seed), it simulates the rest of the year and returns the monthly "
+    "forecast and the year's total (oz; sales in USD where gold prices reach), with the "
+    "odds of guidance. The champion alias is the version publications use.")
+
+
+def register(model_uri: str, name: str, alias: str, tags: Mapping[str, Any],
+             description: str | None = None) -> Any:
     """Register ``model_uri`` as a new version of ``name``, tag it and set ``alias``.
 
     All or nothing: if tagging or aliasing fails, the new version is deleted before the
@@ -186,6 +197,9 @@ def register(model_uri: str, name: str, alias: str, tags: Mapping[str, Any]) -> 
         name: registered model name.
         alias: ``champion`` or ``challenger``.
         tags: version tags (metric values, data digest, ...); values stringified.
+        description: the version's description on its MLflow page (what was chosen, on
+            which data, how it scored); the registered model gets ``MODEL_DESCRIPTION``
+            when it has none.
     Returns:
         The ModelVersion.
     Raises:
@@ -201,6 +215,10 @@ def register(model_uri: str, name: str, alias: str, tags: Mapping[str, Any]) -> 
     own.update({"alias_at_registration": alias, REGISTRATION_TAG: "pending"})
     mv = mlflow.register_model(model_uri, name, tags=own)
     try:
+        if description:
+            client.update_model_version(name, mv.version, description=description)
+        if not (client.get_registered_model(name).description or "").strip():
+            client.update_registered_model(name, description=MODEL_DESCRIPTION)
         client.set_registered_model_alias(name, alias, mv.version)
         client.set_model_version_tag(name, mv.version, REGISTRATION_TAG, "complete")
     except Exception as exc:

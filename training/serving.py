@@ -74,6 +74,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "guidance_metric": "oz", "prices": "", "price_deck": None,
 }
 _BASE_LEVELS = (0.1, 0.5, 0.9)
+#: the request's columns as the signature shows them (MLflow types): the production table
+INPUT_COLUMNS = (("month", "string"), ("gold_oz", "double"), ("ore_purchased_t", "double"),
+                 ("ore_processed_t", "double"), ("head_grade_gpt", "double"),
+                 ("recovery_pct", "double"), ("capacity_tpd", "double"), ("unit", "string"))
 INPUT_SOURCE = "<model input>"
 OUTPUT_COLUMNS = ["section", "period", "kind", "mean", "p05", "p10", "p50", "p90", "p95",
                   *[k for k in ANNUAL_KEYS if k not in {"mean", "p05", "p10", "p50", "p90",
@@ -276,10 +280,11 @@ def forecast_frame(spec: ModelSpec, model_input: pd.DataFrame,
 def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
     """The model signature: output columns and the predict params with their defaults.
 
-    It declares no input schema: the request is validated by orecast itself
-    (``history_from_input``, one line naming the row and field), which reads the flat table
-    (``month`` as YYYY-MM text) and the package's own production frame alike (months as a
-    PeriodIndex or a Period column), where MLflow's type check refused Period months.
+    The input schema names the production table's columns (``INPUT_COLUMNS``), every one
+    optional to MLflow: ``month`` may be the index of the package's own frame (a
+    PeriodIndex, which MLflow's type check would refuse as a column) and a quarterly
+    reporter's request has no month at all. The request is then validated by orecast
+    itself (``history_from_input``, one line naming the row and field).
 
     Args:
         example_input: a flat production table (``month`` + numeric columns).
@@ -309,7 +314,10 @@ def signature(example_input: pd.DataFrame, example_output: pd.DataFrame) -> Any:
         ParamSpec("prices", "string", ""),
         ParamSpec("price_deck", "double", None),
     ])
-    return ModelSignature(inputs=None, outputs=outputs, params=params)
+    from mlflow.types.schema import ColSpec, Schema
+
+    inputs = Schema([ColSpec(kind, name, required=False) for name, kind in INPUT_COLUMNS])
+    return ModelSignature(inputs=inputs, outputs=outputs, params=params)
 
 
 def pip_requirements() -> list[str]:

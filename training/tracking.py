@@ -290,6 +290,10 @@ def log_table_csv(frame: pd.DataFrame, artifact_file: str) -> None:
                      else artifact_file + ".json")
 
 
+#: the kind MLflow's UI reads from an experiment's tags (traditional ML, not GenAI)
+EXPERIMENT_KIND = "custom_model_development"
+
+
 def artifact_location(name: str) -> str | None:
     """Where a new experiment's artifacts go: beside a sqlite store, in
     ``<store folder>/mlartifacts/<name>`` (MLflow's own default is ``./mlruns`` in whatever
@@ -315,7 +319,9 @@ def ensure_experiment(name: str) -> str:
     client = MlflowClient()
     exp = client.get_experiment_by_name(name)
     if exp is None:
-        return client.create_experiment(name, artifact_location=artifact_location(name))
+        # a forecasting experiment opens on its runs table, not on GenAI traces
+        return client.create_experiment(name, artifact_location=artifact_location(name),
+                                        tags={"mlflow.experimentKind": EXPERIMENT_KIND})
     if exp.lifecycle_stage != "active":
         raise UsageError(f"{name!r} was deleted; expected an active experiment "
                          f"(restore it or choose another name)", option="experiment")

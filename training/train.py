@@ -336,9 +336,16 @@ def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list
     origins = origins_for(years, history, periods=data.periods)
     place = place_run(config.experiment, DEFAULT_EXPERIMENT)
     tags = provenance_tags()
-    with mlflow.start_run(run_name="train", experiment_id=place.experiment_id) as parent:
+    run_name = f"train {data.name} {years[0]}-{years[-1]}" if years else f"train {data.name}"
+    with mlflow.start_run(run_name=run_name, experiment_id=place.experiment_id) as parent:
         link_project_run(place, parent.info.run_id)
-        mlflow.set_tags({**tags, "orecast.role": "training", "data.name": data.name})
+        mlflow.set_tags({**tags, "orecast.role": "training", "data.name": data.name,
+                         "mlflow.note.content": (
+                             f"Backtest of {len(candidates)} models on {data.name} "
+                             f"({len(origins)} origins in {', '.join(map(str, years))}); "
+                             f"the chosen procedure is logged as this run's model"
+                             + (f" and registered under {register_as}." if register_as
+                                else "."))})
         log_params_once(parent.info.run_id, {
             "models": ",".join(candidates), "years": ",".join(map(str, years)),
             "n_origins": len(origins),
@@ -409,7 +416,8 @@ def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list
         if register_as and decision is not None and not unchanged:
             version_tags = _version_tags(spec, sel, decision, champ_mv, data, digest, origins,
                                          config, parent.info.run_id, proc)
-            mv = register(model_uri, register_as, decision.alias, version_tags)
+            mv = register(model_uri, register_as, decision.alias, version_tags,
+                          description=_version_description(spec, sel, data, decision, proc))
             version = str(mv.version)
             mlflow.set_tags({"orecast.registered": f"{register_as}/{version}",
                              "orecast.alias": decision.alias})
@@ -422,6 +430,21 @@ def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list
                        registered_name=register_as if version else None, version=version,
                        decision=decision, metrics={metric: sel.score},
                        expectation=sel.expectation, unchanged=unchanged)
+
+
+def _version_description(spec: ModelSpec, sel: _Selection, data: Inputs,
+                         decision: AliasDecision, proc: pd.DataFrame) -> str:
+    """One paragraph for the version's MLflow page: what was chosen, on what, how it
+    scored, and why it got its alias."""
+    text = (f"{spec.label}, chosen on {data.name} ({_years(len(sel.choice.years))} of "
+            f"evidence: {', '.join(map(str, sel.choice.years)) or 'none'}) by "
+            f"{sel.choice.rule}.")
+    if len(proc):
+        text += (f" Held out a year at a time, the median annual total was off by "
+                 f"{float(proc['annual_ape'].astype(float).mean()):.1f}% on average; its 80% "
+                 f"range held the actual {coverage_pct(proc['annual_cover80'].to_numpy()):.0f}% "
+                 f"of the time.")
+    return text + f" Registered as {decision.alias}."
 
 
 def _version_tags(spec: ModelSpec, sel: _Selection, decision: AliasDecision, champ_mv: Any,

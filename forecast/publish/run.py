@@ -36,6 +36,7 @@ def start_run(c: Computed, stage: Path, target: Path, experiment: str | None) ->
     if c.loaded.run_id:
         tags["orecast.model_run_id"] = c.loaded.run_id
     tags["orecast.alerts"] = ",".join(a["kind"] for a in c.annual.get("alerts") or []) or "-"
+    tags["mlflow.note.content"] = c.sentence  # the run's description: the report's opening
     mlflow.set_tags(tags)
     # Inside ``mlflow run`` the project logged its own parameters (as_of "" when not given):
     # a resolved value that differs goes under orecast.<key> instead of failing the run.

@@ -194,7 +194,7 @@ def test_the_training_run_logs_the_sales_backtest(store):
 
     with tracking_uri(store):
         runs = mlflow.search_runs(experiment_names=["orecast"],
-                                  filter_string="tags.mlflow.runName = 'train'")
+                                  filter_string="tags.`orecast.role` = 'training'")
         run_id = runs.iloc[0]["run_id"]
         artifacts = [a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "backtest")]
     row = runs.iloc[0]
