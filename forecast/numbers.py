@@ -39,3 +39,8 @@ def usd(x: float) -> str:
 def unit_of(measure: str | None) -> str:
     """The unit of a year's output as printed: "oz", or "oz AuEq" where the data is AuEq."""
     return measure or "oz"
+
+
+def count(n: int, noun: str) -> str:
+    """``1 month``, ``3 months``, ``0 origins``: a count with its noun in the right number."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -20,7 +20,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from forecast.numbers import oz, pct, unit_of, usd
+from forecast.numbers import count, oz, pct, unit_of, usd
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1100px;
@@ -95,7 +95,7 @@ def lead_sentence(annual: dict[str, Any]) -> str:
     unit = unit_of(annual.get("measure"))
     sales = annual.get("sales_usd")
     if annual.get("guidance_metric") == "sales_usd" and sales:
-        known = (f"{n} month{'s' if n != 1 else ''} actual, {usd(sales['ytd_usd'])} of sales"
+        known = (f"{count(n, 'month')} actual, {usd(sales['ytd_usd'])} of sales"
                  if n else f"no {year} month actual yet")
         text = (f"As of {as_of.strftime('%B %Y')} ({known}) {year} sales are forecast at "
                 f"{usd(sales['p50'])} (80% range {usd(sales['p10'])}-{usd(sales['p90'])})")
@@ -107,7 +107,7 @@ def lead_sentence(annual: dict[str, Any]) -> str:
         return (text + f". Output is forecast at {oz(annual['p50'])} {unit} (80% range "
                 f"{oz(annual['p10'])}-{oz(annual['p90'])}).")
     if n:
-        known = f"{n} month{'s' if n != 1 else ''} actual, {oz(annual['ytd_oz'])} {unit}"
+        known = f"{count(n, 'month')} actual, {oz(annual['ytd_oz'])} {unit}"
     else:
         known = f"no {year} month actual yet"
     text = (f"As of {as_of.strftime('%B %Y')} ({known}) {year} output is forecast at "
@@ -132,13 +132,13 @@ def _backtest_html(bt: dict[str, Any] | None, months: int) -> str:
              if other else "of its training run, on the data forecast here")
     text = (f"<p>In the backtest {where}, forecasting a year with {months} months "
             f"known, this model's median annual total was off by "
-            f"{bt['annual_ape']:.1f}% of the actual on average over {n} "
-            f"forecast origin{'s' if n != 1 else ''}")
+            f"{bt['annual_ape']:.1f}% of the actual on average over "
+            f"{count(n, 'forecast origin')}")
     if bt.get("annual_cover80") is not None:
         # A rate is read with its count: 100% of 1 origin is not 100% of 20.
         inside = round(float(bt["annual_cover80"]) * n)
         text += (f"; its 80% range held the actual {bt['annual_cover80']:.0%} of the time "
-                 f"({inside} of {n} origin{'s' if n != 1 else ''})")
+                 f"({inside} of {count(n, 'origin')})")
     text += "."
     if bt.get("guidance_annual_ape") is not None:
         text += (f" Taking the guidance midpoint as the forecast was off by "

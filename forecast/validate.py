@@ -6,8 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
+from forecast.numbers import count
 from models.core.columns import OPTIONAL_COLUMNS, TARGET
 from models.data.datasets import dynacor
+from models.data.digest import data_sha256
 from models.data.tables import load_production
 
 
@@ -28,7 +30,9 @@ def coverage_summary(history: pd.DataFrame) -> str:
     Args:
         history: production frame (monthly PeriodIndex ``month``, ``gold_oz`` in oz).
     Returns:
-        Source and sha256, first and last month, months with a figure, gaps as month
+        Source, the file's sha256 (``file_sha256``: of its bytes) and the figures'
+        (``data_sha256``: ``models.data.digest.data_sha256``, what annual.json and the
+        publications quote, the same whatever the file's format), first and last month, months with a figure, gaps as month
         ranges, complete calendar years (12 known months) with their totals in oz, and the
         optional contract columns present with how many months they cover.
     """
@@ -37,10 +41,12 @@ def coverage_summary(history: pd.DataFrame) -> str:
     gaps = month_ranges(y.index[~known])
     lines = [
         f"source: {history.attrs.get('source', '<data>')}",
-        f"sha256: {history.attrs.get('sha256', '-')}",
+        f"file_sha256: {history.attrs.get('sha256', '-')}",
+        f"data_sha256: {data_sha256(history)}",
         f"months: {y.index[0]}..{y.index[-1]} ({len(y)} months, {int(known.sum())} with a "
         f"{TARGET} figure)",
-        f"gaps: {', '.join(gaps)} ({int((~known).sum())} months without a figure)" if gaps
+        f"gaps: {', '.join(gaps)} ({count(int((~known).sum()), 'month')} without a figure)"
+        if gaps
         else "gaps: none",
     ]
     by_year = y.groupby(y.index.year)

@@ -141,7 +141,7 @@ def clean_outputs(tmp_path_factory) -> dict[str, object]:
 
 
 def _summary_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if not line.startswith(("source:", "sha256:"))]
+    return [line for line in text.splitlines() if not line.startswith(("source:", "file_sha256:"))]
 
 
 @pytest.mark.parametrize("name", SAME_AS_CLEAN)
