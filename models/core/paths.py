@@ -28,3 +28,18 @@ def guidance_probabilities(annual_paths: np.ndarray, low_oz: float,
     above = float(np.count_nonzero(annual_paths > high_oz)) / n
     return {"prob_below_low": below, "prob_within": 1.0 - below - above,
             "prob_above_high": above}
+
+
+def simulated_paths(result, horizon: int, n_paths: int,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Future paths of a fitted statsmodels state-space result (``SARIMAX``,
+    ``UnobservedComponents``), simulated from the end of its sample, shape
+    (n_paths, horizon), in the units the model was fitted in; statsmodels' warnings about
+    the simulation are silenced (they concern its internals, not the paths)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sims = result.simulate(nsimulations=horizon, repetitions=n_paths, anchor="end",
+                               rng=rng)
+    return np.asarray(sims, dtype=float).reshape(horizon, n_paths).T

@@ -22,6 +22,7 @@ _ZOO: dict[str, str] = {
     "dotm": "models.zoo.theta:DynamicOptimisedTheta",
     "ets": "models.zoo.ets:ETS",
     "theta": "models.zoo.theta:Theta",
+    "arima": "models.zoo.arima:AutoARIMA",
     "sarimax": "models.zoo.sarimax:SarimaxExog",
     "state_space": "models.zoo.state_space:StateSpace",
     "gbm": "models.zoo.gbm:GradientBoosting",

@@ -22,6 +22,7 @@ from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from models.core.base import ForecastModel, observed_target
 from models.core.fitting import first_converged
+from models.core.paths import simulated_paths
 from models.kernels.log_scale import log_cap, log_ounces
 from models.kernels.seasonal import PERIOD
 
@@ -81,10 +82,6 @@ class StateSpace(ForecastModel):
 
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sim = self.result_.simulate(nsimulations=horizon, repetitions=n_paths,
-                                        anchor="end", rng=rng)
-        z = np.asarray(sim, dtype=float).reshape(horizon, n_paths).T
+        z = simulated_paths(self.result_, horizon, n_paths, rng)
         # A random-walk level can wander far in logs: capped at the record multiple.
         return np.expm1(np.minimum(z, self.log_cap_))
