@@ -42,7 +42,8 @@ def bulk(
     horizon: int = typer.Option(..., "--horizon", min=1, max=MAX_HORIZON,
                                 help="Months to forecast."),
     output: str = typer.Option(..., "--output", help="Forecast file (.csv, .csv.gz or "
-                                ".parquet; OUTPUT.failures.csv is written beside it), or a "
+                                ".parquet; the series that fell back are written beside it, "
+                                "in its name + .failures.csv), or a "
                                 "folder (DIR/: Parquet parts and a manifest, written atomically, "
                                 "resumed when a run with the same arguments was "
                                 "interrupted)."),

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def forecast_cmd(
-    as_of: str = typer.Option(..., "--as-of", help="Last known month, YYYY-MM."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Last known month, YYYY-MM "
+                                     "(default: the last month with a figure)."),
     out: Path = typer.Option(..., "--out", help="Folder for annual.json, monthly.csv, "
                              "quarterly.csv, fan_chart.png (and sales_chart.png when the "
                              "guidance is in sales)."),
@@ -61,7 +62,7 @@ def forecast_cmd(
     """Forecast the months after --as-of up to December of the target year."""
     if guidance is not None and guidance_range is not None:
         raise UsageError("--guidance and --guidance-range: give one or the other")
-    as_of_p = month_from_text(as_of)
+    as_of_p = month_from_text(as_of) if as_of is not None else None
     given = (parse_guidance_range(guidance_range, guidance_metric)
              if guidance_range is not None else None)
     values = scenario_values(scenario)

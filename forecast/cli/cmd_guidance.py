@@ -59,13 +59,19 @@ def _as_of(text: str | None, year: int) -> pd.Period:
     return as_of
 
 
-def _proposed(text: str | None, metric: str = "oz") -> tuple[float, float] | None:
-    if text is None:
+def _proposed(text: str | None, old: str | None, metric: str = "oz"
+              ) -> tuple[float, float] | None:
+    """The proposed range: ``--guidance-range`` (the name forecast and publish use), or its
+    older spelling ``--range``, kept hidden for scripts that use it."""
+    if text is not None and old is not None:
+        raise UsageError("--guidance-range and --range (its older name): give one")
+    if text is None and old is None:
         return None
     try:
-        return parse_guidance_range(text, metric)
+        return parse_guidance_range(text if text is not None else old, metric)
     except UsageError as exc:
-        # The parser is --guidance-range's; here the same value is given as --range.
+        if text is not None:
+            raise
         raise UsageError(exc.message.replace("--guidance-range", "--range", 1)) from None
 
 
@@ -112,9 +118,11 @@ def guidance_command(
                                      "December of the year before)."),
     coverage: float = typer.Option(DEFAULT_COVERAGE, "--coverage", help="Central "
                                    "probability of the advised range, between 0 and 1."),
-    proposed: str | None = typer.Option(None, "--range", help="A proposed range LOW:HIGH "
-                                        "in the --metric's unit (e.g. 78000:82000 oz) to "
-                                        "give the odds of."),
+    proposed: str | None = typer.Option(None, "--guidance-range", help="A proposed range "
+                                        "LOW:HIGH in the --metric's unit (e.g. 78000:82000 "
+                                        "oz) to give the odds of."),
+    proposed_old: str | None = typer.Option(None, "--range", hidden=True,
+                                            help="Older name of --guidance-range."),
     metric: str = typer.Option("oz", "--metric", help="What the guidance is in: oz, "
                                "aueq_oz (gold-equivalent oz) or sales_usd (US dollars of "
                                "sales, with the price model or a --price-deck)."),
@@ -131,7 +139,7 @@ def guidance_command(
                                             "sqlite:///mlflow.db)."),
 ) -> None:
     """Advise a guidance range for a year: the range the forecast gives --coverage, the
-    chance of reaching its low end, and the same odds for a proposed --range.
+    chance of reaching its low end, and the odds of a proposed --guidance-range.
 
     Exit codes:
 
@@ -154,7 +162,7 @@ def guidance_command(
 
     if metric not in ("oz", "aueq_oz", "sales_usd"):
         raise UsageError(f"--metric: expected oz, aueq_oz or sales_usd, got {metric!r}")
-    rng = _proposed(proposed, metric)
+    rng = _proposed(proposed, proposed_old, metric)
     deck = parse_price_deck(price_deck)
     inputs = load_inputs(data, None, periods, prices)
     last = data_span(inputs.history, inputs.periods)[1]

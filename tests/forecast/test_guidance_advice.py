@@ -204,10 +204,12 @@ def test_bad_options_exit_2_with_one_line_and_write_nothing(store, tmp_path, cap
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_unknown_model_exits_3_and_writes_nothing(store, tmp_path, capsys):
+def test_an_unknown_model_exits_2_and_writes_nothing(store, tmp_path, capsys):
+    # a name the reachable store does not hold is a usage error; exit 3 is for a store
+    # that cannot be reached (tests/forecast/test_model_uri_errors.py)
     out = tmp_path / "g"
     assert main(["guidance", "--year", "2018", "--model", "models:/nope@champion",
-                 "--tracking-uri", store, "--out", str(out)]) == 3
+                 "--tracking-uri", store, "--out", str(out)]) == 2
     assert "models:/nope@champion" in capsys.readouterr().err
     assert not out.exists()
 
@@ -217,7 +219,7 @@ def test_help_names_the_options_and_exit_codes(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     assert main(["guidance", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "--coverage" in out and "--range" in out and "74 the folder" in out
+    assert "--coverage" in out and "--guidance-range" in out and "74 the folder" in out
 
 
 @settings(max_examples=200, deadline=None)

@@ -324,5 +324,6 @@ def test_cli_exit_codes(req, store, tmp_path, capsys):
 
     code, _, err = _cli(["publish", "--out", str(tmp_path / "other"), "--model",
                          "models:/nope@champion", "--tracking-uri", store], capsys)
-    assert code == 3 and err.startswith("error: models:/nope@champion")
+    # a model the reachable store does not hold: a usage error (the store is fine)
+    assert code == 2 and err.startswith("error: models:/nope@champion")
     assert not (tmp_path / "other").exists()

@@ -205,3 +205,16 @@ def test_the_training_run_logs_the_sales_backtest(store):
         row["metrics.sales_ape"] / row["metrics.sales_runrate_ape"])
     assert 0 <= row["metrics.sales_cover80"] <= 100
     assert "backtest/sales.csv" in artifacts
+
+
+def test_the_older_range_spelling_still_works_and_both_at_once_is_refused(store, tmp_path,
+                                                                          capsys):
+    base = ["guidance", "--year", "2018", "--n-paths", "200", "--tracking-uri", store]
+    assert main([*base, "--range", "78000:82000", "--out", str(tmp_path / "old")]) == 0
+    assert main([*base, "--guidance-range", "78000:82000", "--out", str(tmp_path / "new")]) == 0
+    old = json.loads((tmp_path / "old" / "guidance.json").read_text())
+    assert old == json.loads((tmp_path / "new" / "guidance.json").read_text())
+    capsys.readouterr()
+    assert main([*base, "--range", "1:2", "--guidance-range", "1:2",
+                 "--out", str(tmp_path / "both")]) == 2
+    assert "give one" in capsys.readouterr().err
