@@ -7,6 +7,12 @@ uncertainty of a second forecast year accumulates instead of repeating the first
 Residuals are drawn in consecutive blocks (moving block bootstrap, Kunsch 1989): a plant's
 good and bad months come in runs (supply shocks, floods), and drawing months independently
 would understate the spread of a quarter's or a year's total.
+
+The bootstrap is smoothed (Silverman & Young 1987): each drawn residual gets a normal
+jitter of bandwidth ``h = 1.06 n^(-1/5)`` residual standard deviations and is shrunk back
+by ``sqrt(1 + h^2)``, so the residuals' mean and variance are kept while a year's total is
+no longer one of the few values the blocks can add up to (with two years of history a
+year ahead had a dozen possible totals, which a histogram shows as spikes).
 """
 
 from __future__ import annotations
@@ -45,7 +51,8 @@ class SeasonalNaive(ForecastModel):
     def _sample(self, horizon: int, n_paths: int, rng: np.random.Generator,
                 future: pd.DataFrame | None) -> np.ndarray:
         m = self.season_length
-        draws = _block_bootstrap(self.residuals_, n_paths, horizon, self.block_length, rng)
+        draws = _smoothed(_block_bootstrap(self.residuals_, n_paths, horizon,
+                                           self.block_length, rng), self.residuals_, rng)
         out = np.empty((n_paths, horizon + m))
         out[:, :m] = self.last_season_[None, :]
         for h in range(horizon):
@@ -53,6 +60,20 @@ class SeasonalNaive(ForecastModel):
             # month, before that month becomes the base of the next year's simulation.
             out[:, m + h] = np.maximum(out[:, h] + draws[:, h], 0.0)
         return out[:, m:]
+
+
+def _smoothed(draws: np.ndarray, residuals: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+    """Smoothed bootstrap of ``draws`` (oz): jittered by a normal kernel of Silverman's
+    bandwidth and shrunk so their mean and variance stay those of ``residuals``."""
+    n = residuals.size
+    sd = float(residuals.std()) if n > 1 else 0.0
+    if sd == 0.0:
+        return draws  # nothing to smooth: a repeated season stays exact
+    h = 1.06 * n ** -0.2
+    mean = float(residuals.mean())
+    jitter = rng.standard_normal(draws.shape) * h * sd
+    return mean + (draws - mean + jitter) / np.sqrt(1.0 + h * h)
 
 
 def _block_bootstrap(residuals: np.ndarray, n_paths: int, horizon: int, block: int,

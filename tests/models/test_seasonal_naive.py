@@ -32,3 +32,26 @@ def test_block_bootstrap_keeps_runs_of_residuals():
     steps = np.diff(d, axis=1)
     # inside a block residuals are consecutive (step 1, or -23 at the circular wrap)
     assert np.all(np.isin(steps[:, :5], [1.0, -23.0]))
+
+
+def test_smoothed_draws_keep_the_residuals_mean_and_variance():
+    from models.zoo.seasonal_naive import _smoothed
+
+    res = np.array([-300.0, -120.0, 0.0, 40.0, 90.0, 250.0, 410.0, -60.0, 15.0, 130.0])
+    draws = np.random.default_rng(1).choice(res, size=(20000, 12))
+    out = _smoothed(draws, res, np.random.default_rng(2))
+    assert abs(out.mean() - res.mean()) < 3.0  # 240,000 draws: standard error ~0.4 oz
+    assert abs(out.var() / res.var() - 1) < 0.02
+
+
+def test_a_years_totals_are_not_a_handful_of_values(dynacor):
+    # two years of months leave 12 residuals: unsmoothed, every path of next year summed
+    # to one of 9 totals (a spiky histogram in every publication)
+    import pandas as pd
+
+    from models.core.year import forecast_year
+
+    yf = forecast_year(SeasonalNaive(), dynacor.monthly, pd.Period("2017-12", "M"),
+                       n_paths=2000, periods=dynacor.periods)
+    _, counts = np.unique(np.round(yf.annual_paths, 1), return_counts=True)
+    assert counts.max() <= 3
