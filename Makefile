@@ -34,8 +34,12 @@ lint: venv
 
 # One OpenMP thread per test worker: two workers on two cores each spinning two OpenMP
 # threads (gradient boosting) oversubscribe the machine; results do not depend on it.
+# --dist loadscope: a module (a class in tests/test_readme.py) runs whole on one worker, so
+# its started server or trained job is built once; --no-loadscope-reorder keeps the order of
+# tests/conftest.py, slowest modules first (BENCHMARKS.md, "Test suite").
 test: lint
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --durations=15 -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder \
+	  --durations=15 -q
 
 clean:
 	rm -rf $(VENV) $(DEMO) mlruns mlartifacts mlflow.db .pytest_cache .ruff_cache

@@ -307,8 +307,24 @@ def _same_kind(old: Path, new: Path) -> bool:
     An output's folder carries no marker of its own (its listing is part of the output), so
     its files are recognised by their form: a production history named ``monthly.csv``
     (header ``month,gold_oz``) is not a forecast's ``monthly.csv`` (``month,kind,...``).
+    A folder (bulk's ``forecasts/`` of parts) is of the same kind when every file in it is
+    of the kind of the new folder's file of that name, or else of its first file with the
+    same suffix (another run may have another number of parts).
     """
-    if old.is_symlink() or not old.is_file():
+    if old.is_symlink():
+        return False
+    if old.is_dir():
+        if not new.is_dir() or new.is_symlink():
+            return False
+        fresh = sorted(new.iterdir())
+        for child in old.iterdir():
+            twin = new / child.name
+            if not twin.exists():
+                twin = next((f for f in fresh if f.suffix == child.suffix), None)
+            if twin is None or not _same_kind(child, twin):
+                return False
+        return True
+    if not old.is_file():
         return False
     try:
         with open(old, "rb") as fh:

@@ -9,6 +9,10 @@ embedded Dynacor files copied under those names), ``/opt/orecast`` (the checkout
 ``/var/log/orecast`` and the tracking server (a real ``mlflow server`` on 127.0.0.1 serving
 the checkout's store). ``mlflow ui`` gets ``--host 127.0.0.1 --port P`` and is stopped once
 its runs have been read back.
+
+The blocks run as independent chains (``CHAINS``), each in its own clean checkout, so that
+they spread over the xdist workers; the blocks that need the trained champion start from a
+copy of the checkout the training block left, trained once per session.
 """
 
 from __future__ import annotations
@@ -184,6 +188,29 @@ def forecast_block(user: User, block: Block) -> None:
     assert list(monthly.columns[:6]) == ["month", "kind", "mean", "p10", "p50", "p90"]
 
 
+def sales_block(user: User, block: Block) -> None:
+    """orecast forecast in sales dollars: the sales_usd block and its chart."""
+    [command] = commands(block.text)
+    user.run(command)
+    out = user.checkout / "out" / "sales-2016"
+    annual = finite_annual(out / "annual.json")
+    sales = annual["sales_usd"]
+    assert annual["guidance_metric"] == "sales_usd" and sales["prob_within"] is not None
+    assert sales["p10"] < sales["p50"] < sales["p90"]
+    assert (out / "sales_chart.png").is_file()
+
+
+def notebook_block(user: User, block: Block) -> None:
+    """The notebook snippet runs as written and writes the files orecast forecast writes."""
+    snippet = user.home / "notebook.py"
+    snippet.write_text(block.text)
+    user.run(f"cd {shlex.quote(str(user.checkout))} && .venv/bin/python {snippet}")
+    out = user.checkout / "out" / "notebook-2017-06"
+    annual = finite_annual(out / "annual.json")
+    assert annual["as_of"] == "2017-06" and annual["prob_below_low"] is not None
+    assert (out / "fan_chart.png").is_file()
+
+
 def backtest_block(user: User, block: Block) -> None:
     """orecast backtest: the headline table on stdout, leave_one_year_out.csv written."""
     [command] = commands(block.text)
@@ -353,10 +380,12 @@ def layout_block(user: User, block: Block) -> None:
 #: (pattern a block's text must match, what runs it); first match wins
 BLOCKS: list[tuple[str, Callable[[User, Block], None]]] = [
     (r"^make demo", setup_block),
+    (r"--guidance-metric sales_usd", sales_block),
     (r"^\.venv/bin/orecast forecast ", forecast_block),
     (r"^\.venv/bin/orecast backtest ", backtest_block),
     (r"^\.venv/bin/orecast train\b", training_block),
     (r"^import mlflow\n", python_block),
+    (r"^import orecast\n", notebook_block),
     (r"^\.venv/bin/dask scheduler ", cluster_block),
     (r"^\.venv/bin/orecast bulk ", bulk_block),
     (r"^import pandas as pd\n\nforecasts = pd\.read_parquet", read_parts_block),
@@ -372,11 +401,47 @@ BLOCKS: list[tuple[str, Callable[[User, Block], None]]] = [
 
 def handler_for(block: Block) -> Callable[[User, Block], None]:
     """The entry of ``BLOCKS`` that runs ``block``; fails naming the README line if none."""
+    handler = _matching_handler(block)
+    if handler is None:
+        pytest.fail(f"README.md:{block.line}: a block no test runs; add it to "
+                    f"tests/test_readme.py BLOCKS:\n{block.text}")
+    return handler
+
+
+def _matching_handler(block: Block) -> Callable[[User, Block], None] | None:
     for pattern, handler in BLOCKS:
         if re.search(pattern, block.text, re.M if pattern.startswith("^") else 0):
             return handler
-    pytest.fail(f"README.md:{block.line}: a block no test runs; add it to "
-                f"tests/test_readme.py BLOCKS:\n{block.text}")
+    return None
+
+
+#: The walk-through as independent chains. A chain is the blocks that use what an earlier
+#: block of it built: the last publish's log; ``out/``, which the forecast block's ``--out
+#: out/2017-06`` creates and the cluster block's ``--output out/plants/`` needs (run alone
+#: from a fresh checkout, that block exits 2); the cluster's output folder. Chains share
+#: nothing but the trained ``./mlflow.db``, so each runs from its own clean checkout and the
+#: xdist workers run them side by side. Every block that needs the champion starts from a
+#: copy of the checkout the training block left (trained once per session by the training
+#: block's own commands, as written: ``trained_checkout``), which is the store those blocks
+#: used when they all ran one after the other in one checkout.
+CHAINS: dict[str, tuple[Callable[[User, Block], None], ...]] = {
+    "training": (training_block,),
+    "python": (python_block,),
+    "publish": (publish_block, log_block),
+    "guidance": (guidance_block,),
+    "cron": (cron_block,),
+    "airflow": (airflow_block,),
+    "mlproject": (mlproject_block,),
+    "setup": (setup_block,),
+    "backtest": (backtest_block,),
+    "bulk": (bulk_block,),
+    "forecast": (forecast_block, cluster_block, read_parts_block),
+    "sales": (sales_block,),
+    "notebook": (notebook_block,),
+    "layout": (layout_block,),
+}
+#: chains that start from a copy of the trained checkout
+TRAINED = ("python", "publish", "guidance", "cron", "airflow", "mlproject")
 
 
 def test_every_readme_block_has_a_runner() -> None:
@@ -384,21 +449,135 @@ def test_every_readme_block_has_a_runner() -> None:
     assert len(set(handlers)) == len(BLOCKS), "a BLOCKS entry matches no README block"
 
 
-@pytest.mark.slow
-@pytest.mark.server
-def test_every_readme_command_works_as_written_from_a_clean_checkout(tmp_path: Path) -> None:
-    checkout = _clean_checkout(tmp_path / "checkout")
+def test_the_chains_run_every_runner_once() -> None:
+    """Every ``BLOCKS`` entry is in exactly one chain and every chain has a test class, so
+    the chains together run every README block (a block no entry matches fails the test
+    above)."""
+    chained = [h for chain in CHAINS.values() for h in chain]
+    assert sorted(h.__name__ for h in chained) == sorted(h.__name__ for _, h in BLOCKS)
+    tested = [c for cls in _Chains.__subclasses__() for c in cls.chains]
+    assert sorted(tested) == sorted(CHAINS)
+
+
+def _new_user(root: Path) -> User:
+    """A clean checkout under ``root`` with the user's data files and environment."""
+    checkout = _clean_checkout(root / "checkout")
     assert not (checkout / "mlflow.db").exists()
     (checkout / ".venv").symlink_to(sys.prefix, target_is_directory=True)
-    home = tmp_path / "home"
+    home = root / "home"
     (home / "data").mkdir(parents=True)
     embedded = checkout / "models" / "data" / "datasets" / "dynacor"
     shutil.copy(embedded / "monthly.csv", home / "data" / "production.csv")
     shutil.copy(embedded / "guidance.csv", home / "data" / "guidance.csv")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("MLFLOW_", "ORECAST_"))}
-    user = User(checkout, home, env)
-    for block in readme_blocks(checkout / "README.md"):
-        handler_for(block)(user, block)
-        user.done.append(f"README.md:{block.line} {handler_for(block).__name__}")
-    assert len(user.done) == len(readme_blocks())
+    return User(checkout, home, env)
+
+
+def _run_chain(user: User, chain: str) -> None:
+    """Run the README blocks of ``chain`` in README order; each of its runners must run."""
+    blocks = [b for b in readme_blocks(user.checkout / "README.md")
+              if _matching_handler(b) in CHAINS[chain]]
+    for block in blocks:
+        handler = _matching_handler(block)
+        handler(user, block)
+        user.done.append(f"README.md:{block.line} {handler.__name__}")
+    ran = {d.split()[1] for d in user.done}
+    assert ran == {h.__name__ for h in CHAINS[chain]}, (chain, user.done)
+
+
+@pytest.fixture(scope="session")
+def trained_checkout(tmp_path_factory: pytest.TempPathFactory) -> User:
+    """A clean checkout after the README's training block ran in it, as written: train into
+    ./mlflow.db, read the runs back through ``mlflow ui``, promote version 1.
+
+    Built once per session: the xdist workers share it through a file lock in the session's
+    temp folder (as ``tests.forecast.test_publish.registered_store``); tests copy it.
+    """
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this session
+    root = base / "readme-trained"
+    with open(base / "readme-trained.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "ready").exists():
+            shutil.rmtree(root, ignore_errors=True)  # a build that failed half-way
+            user = _new_user(root)
+            _run_chain(user, "training")
+            (root / "ready").write_text("\n".join(user.done))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ORECAST_"))}
+    return User(root / "checkout", root / "home", env,
+                done=(root / "ready").read_text().splitlines())
+
+
+def _copy_of(trained: User, root: Path) -> User:
+    """The trained checkout and the user's home, copied (store, artifacts and all)."""
+    checkout, home = root / "checkout", root / "home"
+    shutil.copytree(trained.checkout, checkout, symlinks=True)
+    shutil.copytree(trained.home, home, symlinks=True)
+    return User(checkout, home, dict(trained.env))
+
+
+class _Chains:
+    """One xdist scope (``--dist loadscope``: one worker) per subclass, holding its
+    ``chains``; the Makefile hands the scopes out in file order, longest first."""
+
+    chains: tuple[str, ...] = ()
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        metafunc.parametrize("chain", self.chains)
+
+    def test_every_readme_command_works_as_written_from_a_clean_checkout(
+            self, chain: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        if chain == "training":
+            trained = request.getfixturevalue("trained_checkout")
+            assert [d.split()[1] for d in trained.done] == ["training_block"]
+            assert (trained.checkout / "mlflow.db").is_file()
+            return
+        if chain in TRAINED:
+            user = _copy_of(request.getfixturevalue("trained_checkout"), tmp_path)
+        else:
+            user = _new_user(tmp_path)
+        _run_chain(user, chain)
+
+
+@pytest.mark.slow
+@pytest.mark.server
+class TestTrainingAndPublishing(_Chains):
+    """Trains (once per session) and publishes; the worker that takes it builds the store."""
+
+    chains = ("training", "python", "publish", "guidance")
+
+
+@pytest.mark.slow
+@pytest.mark.server
+class TestSetup(_Chains):
+    """``make demo``: trains its own demo store, the longest chain but training's."""
+
+    chains = ("setup",)
+
+
+@pytest.mark.slow
+@pytest.mark.server
+class TestSchedulers(_Chains):
+    """cron, Airflow and ``mlflow run``: after ``TestSetup`` on its worker, by when the
+    trained checkout is ready (else the file lock waits for it)."""
+
+    chains = ("cron", "airflow", "mlproject")
+
+
+@pytest.mark.slow
+class TestBacktest(_Chains):
+    chains = ("backtest",)
+
+
+@pytest.mark.slow
+class TestBulk(_Chains):
+    chains = ("bulk",)
+
+
+@pytest.mark.slow
+class TestForecastAndCluster(_Chains):
+    chains = ("forecast", "sales", "notebook", "layout")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import forecast.cli.cmd_forecast
+import forecast.charts
 from forecast.cli import main
 from tests.faults.test_publish_faults import _mounted
 
@@ -61,7 +61,7 @@ def test_an_earlier_output_is_replaced_whole_and_a_failure_leaves_it(tmp_path: P
         raise OSError(errno.ENOSPC, "No space left on device")
 
     # The last file of the new output fails: nothing of it may reach the folder.
-    monkeypatch.setattr(forecast.cli.cmd_forecast, "save_png", disk_full)
+    monkeypatch.setattr(forecast.charts, "save_png", disk_full)
     assert main([*FORECAST, str(target), "--seed", "7"]) == 74
     assert "No space left on device" in _one_line(capsys)
     assert _snapshot(target) == before

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import http.server
+import itertools
 import os
 import signal
 import socket
@@ -33,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from models.simulator.plant import simulate_plant
-from tests.training.test_server import _free_port, _stop, _wait_for
+from tests.training.test_server import _free_port, _stop, _wait_for, server_env
 
 NAME = "faults"
 #: client timeout (s) of MLflow HTTP requests in the faulty jobs, and the proxy's delay
@@ -66,7 +67,8 @@ class Server:
             [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
              str(self.port), "--backend-store-uri", self.db, "--artifacts-destination",
              str(self.root / "artifacts"), "--workers", "1"],
-            cwd=self.root, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=self.root, env=server_env(), stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True)
         _wait_for(f"{self.uri}/health", self.proc)
 
     def kill(self) -> None:
@@ -207,11 +209,17 @@ def _env(**more: str) -> dict[str, str]:
     return env
 
 
+#: a seed per job: a job identical to the champion (same procedure, figures and seed)
+#: registers nothing ("unchanged"), so each faulted job is a new model that must reach
+#: the registration the faults are aimed at
+_SEEDS = itertools.count(100)
+
+
 def _train_cmd(uri: str, data: Path, experiment: str) -> list[str]:
     # ``python -m forecast.cli`` would run a second copy of the CLI module without commands.
     return [sys.executable, "-c", "from forecast.cli import run; run()", "train",
             "--tracking-uri", uri, "--data", str(data), "--experiment", experiment,
-            *TRAIN_ARGS]
+            *TRAIN_ARGS, "--seed", str(next(_SEEDS))]
 
 
 def _train(uri: str, data: Path, experiment: str, cwd: Path, **env: str) -> Job:
@@ -323,9 +331,10 @@ def test_server_killed_during_training_registers_nothing_and_moves_no_alias(kill
 # -- the server gone in the middle of registration ----------------------------------------
 @pytest.fixture(scope="module")
 def cut_at_registration(server, plant_csv, tmp_path_factory) -> tuple[Job, Registry, Proxy]:
-    """The server stops answering at the first version tag: the version exists, untagged."""
+    """The server stops answering when the new version is to get its alias: the version
+    exists (created with its tags, marked pending, in one request), without the alias."""
     before = _registry(server.db)
-    proxy = Proxy(server.uri, cut=lambda m, p: "model-versions/set-tag" in p)
+    proxy = Proxy(server.uri, cut=lambda m, p: m == "POST" and "registered-models/alias" in p)
     job = _train(proxy.uri, plant_csv, "faults-cut", tmp_path_factory.mktemp("cut"))
     return job, before, proxy
 

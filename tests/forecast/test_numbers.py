@@ -54,4 +54,4 @@ def test_the_chart_the_report_and_the_console_write_the_same_figures(tmp_path: P
     written = json.loads((out / "annual.json").read_text())
     assert re.search(rf"median {oz(written['p50'])} oz, 80% range "
                      rf"{oz(written['p10'])}-{oz(written['p90'])}", line)
-    assert line.endswith(f"= {pct(1 - written['prob_below_low'])}")
+    assert f"P(>= guidance low 88,000) = {pct(1 - written['prob_below_low'])}" in line

@@ -54,6 +54,15 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout_s: float = 180.0) -> Non
     raise RuntimeError(f"{url} did not answer within {timeout_s} s")
 
 
+def server_env() -> dict[str, str]:
+    """The environment of the servers the tests start: this process's, with MLflow's job
+    runner (a scheduler and eight huey consumer processes, for MLflow's own GenAI jobs, which
+    orecast does not use) off. The tracking server is the same; it answers ``/health`` in
+    about half the time (11 s against 21 s, 6 s of CPU against 14 s, measured on the 2-core
+    machine while it was shared)."""
+    return {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+
 def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -74,7 +83,8 @@ def server(tmp_path_factory):
         [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
          "--backend-store-uri", db, "--artifacts-destination", str(root / "artifacts"),
          "--workers", "1"],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=root, env=server_env(), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
     uri = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{uri}/health", proc)
