@@ -240,6 +240,39 @@ def anchor_labels(history: pd.DataFrame | None, periods: pd.DataFrame | None, ye
     return tuple(dict.fromkeys(s.label for s in origin.get(month, ())))
 
 
+def check_nesting(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> None:
+    """Refuse a figure larger than a figure of a span that contains it (``Q2`` above ``H1``,
+    a quarter above its year, a month's own figure above its quarter), beyond
+    ``TOLERANCE``: output cannot be negative, so a part is never more than its whole. Such a
+    pair is a typo or a unit slip, and chained it gives a year-to-date above the published
+    total (a quarter shown as actual 0).
+
+    Raises:
+        DataValidationError: one line naming both figures.
+    """
+    source = str((periods.attrs.get("source") if periods is not None else None)
+                 or "<periods>")
+    for metric in (PRODUCED, SALES):
+        spans = _spans(history, periods, metric)
+        by_year: dict[int, list[Span]] = {}
+        for s in spans:
+            by_year.setdefault(s.year, []).append(s)
+        for year_spans in by_year.values():
+            wholes = [w for w in year_spans if not w.monthly]
+            for part in year_spans:
+                for whole in wholes:
+                    if whole is part or not (whole.lo <= part.lo and part.hi <= whole.hi):
+                        continue
+                    if part.oz > whole.oz + TOLERANCE * max(abs(whole.oz), 1.0):
+                        line = part.line or whole.line
+                        unit = "USD" if metric == SALES else "oz"
+                        raise DataValidationError(
+                            f"{source}:{line}: value: {part.label} ({part.oz:,.0f} {unit}) is "
+                            f"more than {whole.label} ({whole.oz:,.0f} {unit}, line "
+                            f"{whole.line}), which contains it; expected a part no larger "
+                            f"than its whole")
+
+
 def check_consistency(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> None:
     """Refuse figures for the same months that disagree by more than ``TOLERANCE``.
 
@@ -258,6 +291,7 @@ def check_consistency(history: pd.DataFrame | None, periods: pd.DataFrame | None
     source = str((periods.attrs.get("source") if periods is not None else None)
                  or "<periods>")
     check_units(history, periods)
+    check_nesting(history, periods)
     _log_restatements(periods)
     for span, others, derived in _derive(history, periods).conflicts:
         rel = abs(derived - span.oz) / max(abs(span.oz), 1.0)
