@@ -41,6 +41,15 @@ def _month_labels(months: pd.DatetimeIndex | list) -> list[str]:
     return [m.strftime("%b") for m in months]
 
 
+def _fan(ax: Axes, x: np.ndarray, q: np.ndarray, color: str,
+         median: str = "median forecast") -> None:
+    """The 80% and 50% bands and the median of quantiles ``q`` (rows p10, p25, p50, p75,
+    p90; columns the points ``x``), in ``color``."""
+    ax.fill_between(x, q[0], q[4], color=color, alpha=0.25, label="80% interval")
+    ax.fill_between(x, q[1], q[3], color=color, alpha=0.45, label="50% interval")
+    ax.plot(x, q[2], color=color, lw=2, label=median)
+
+
 def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
               title: str | None = None) -> Figure:
     """Monthly actuals, median forecast and 50%/80% bands; cumulative vs guidance on the right.
@@ -59,11 +68,7 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
         # Start the bands at the last actual so the fan visibly leaves from it.
         start = max(int(np.flatnonzero(fc)[0]) - 1, 0)
         sl = slice(start, 12)
-        ax.fill_between(x[sl], q[0][sl], q[4][sl], color="tab:orange", alpha=0.25,
-                        label="80% interval")
-        ax.fill_between(x[sl], q[1][sl], q[3][sl], color="tab:orange", alpha=0.45,
-                        label="50% interval")
-        ax.plot(x[sl], q[2][sl], color="tab:orange", lw=2, label="median forecast")
+        _fan(ax, x[sl], q[:, sl], "tab:orange")
     own = yf.is_actual if yf.is_monthly is None else yf.is_monthly
     if own.any():
         ax.plot(x[own], yf.month_paths[0, own], "o-", color="black", lw=2, label="actual")
@@ -82,9 +87,7 @@ def fan_chart(yf: YearForecast, guidance: tuple[float, float] | None = None,
 
     cum = np.cumsum(yf.month_paths, axis=1)
     cq = quantiles(cum, (0.10, 0.25, 0.50, 0.75, 0.90))
-    ax2.fill_between(x, cq[0], cq[4], color="tab:orange", alpha=0.25, label="80% interval")
-    ax2.fill_between(x, cq[1], cq[3], color="tab:orange", alpha=0.45, label="50% interval")
-    ax2.plot(x, cq[2], color="tab:orange", lw=2, label="median forecast")
+    _fan(ax2, x, cq, "tab:orange")
     if yf.is_actual.any():
         # Cumulative output is drawn only at the month ends where it is known.
         ends = np.asarray(yf.known_ends if yf.known_ends is not None
@@ -294,11 +297,7 @@ def sales_chart(sf, guidance: tuple[float, float] | None = None,
     q = quantiles(million, (0.10, 0.25, 0.50, 0.75, 0.90))
     if n_known < 12:
         sl = slice(max(n_known - 1, 0), 12)
-        ax.fill_between(x[sl], q[0][sl], q[4][sl], color="tab:green", alpha=0.25,
-                        label="80% interval")
-        ax.fill_between(x[sl], q[1][sl], q[3][sl], color="tab:green", alpha=0.45,
-                        label="50% interval")
-        ax.plot(x[sl], q[2][sl], color="tab:green", lw=2, label="median forecast")
+        _fan(ax, x[sl], q[:, sl], "tab:green")
     if n_known:
         # the median: known months without published sales are ounces times price times
         # the ratio, which still differs by path
@@ -310,9 +309,7 @@ def sales_chart(sf, guidance: tuple[float, float] | None = None,
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     cq = quantiles(np.cumsum(million, axis=1), (0.10, 0.25, 0.50, 0.75, 0.90))
-    ax2.fill_between(x, cq[0], cq[4], color="tab:green", alpha=0.25, label="80% interval")
-    ax2.fill_between(x, cq[1], cq[3], color="tab:green", alpha=0.45, label="50% interval")
-    ax2.plot(x, cq[2], color="tab:green", lw=2, label="median")
+    _fan(ax2, x, cq, "tab:green", median="median")
     if guidance is not None:
         lo, hi = guidance[0] / 1e6, guidance[1] / 1e6
         ax2.fill_between([11.6, 12.4], lo, hi, color="tab:blue", alpha=0.35,

@@ -21,10 +21,14 @@ import pandas as pd
 from models.core.errors import DataValidationError
 from models.core.sales import forecast_sales
 from models.core.year import YearForecast, guidance_in_force
+from models.data.inputs import Inputs
 from models.data.periods import SALES, cumulative_anchors
+from training.backtest import BacktestResult
 from training.scoring import QUARTER_ENDS
 
 log = logging.getLogger(__name__)
+#: the training job's logger: its summary line is one of the job's own
+train_log = logging.getLogger("training.train")
 
 SALES_COLUMNS = ["model", "year", "as_of", "months_known", "actual_usd", "p10", "p50", "p90",
                  "ytd_usd", "ytd_source", "ape", "cover80", "runrate_usd", "runrate_ape",
@@ -98,3 +102,23 @@ def sales_scores(frame: pd.DataFrame) -> dict[str, float]:
             "sales_ape_ratio": ape / runrate if runrate > 0 else float("nan"),
             "sales_cover80": 100.0 * float(q["cover80"].mean()),
             "sales_n_origins": float(len(q))}
+
+
+def log_sales_scores(result: BacktestResult, best: str, data: Inputs, seed: int) -> None:
+    """Score the chosen procedure's sales forecast (USD) where the year's sales are known
+    (``training.sales_backtest``) and log it to the active run: ``sales_ape``,
+    ``sales_runrate_ape``, ``sales_ape_ratio``, ``sales_cover80`` (percent) and the table
+    ``backtest/sales.csv``; nothing when no origin has known sales."""
+    import mlflow
+
+    from training.tracking import log_table_csv
+
+    frame = sales_backtest(result.forecasts, data.history, data.periods, data.prices,
+                           data.guidance, model=best, seed=seed)
+    scores = sales_scores(frame)
+    if scores:
+        log_table_csv(frame, "backtest/sales.csv")
+        mlflow.log_metrics(scores)
+        train_log.info("train: sales of %s at %d quarter-end origins: APE %.1f%% (run-rate %.1f%%), "
+                 "80%% range held %.0f%%", best, int(scores["sales_n_origins"]),
+                 scores["sales_ape"], scores["sales_runrate_ape"], scores["sales_cover80"])

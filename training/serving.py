@@ -209,7 +209,6 @@ def prices_from_params(p: Mapping[str, Any]) -> Prices:
         UsageError: ``price_deck`` is not a price above 0.
     """
     from models.core.price_paths import PriceDeck
-    from models.data.schema import MAX_PRICE_USD
     from models.data.tables import PRICES_HINT, prices_from_table, table_from_bytes
 
     text = str(p.get("prices") or "")
@@ -218,11 +217,10 @@ def prices_from_params(p: Mapping[str, Any]) -> Prices:
                if text.strip() else load_prices_or_embedded(None))
     deck = None
     if p.get("price_deck") is not None:
-        value = float(p["price_deck"])
-        if not (math.isfinite(value) and 0 < value <= MAX_PRICE_USD):
-            raise UsageError(f"params: price_deck: expected a price in USD/oz above 0 and "
-                             f"at most {MAX_PRICE_USD:,}, got {p['price_deck']!r}")
-        deck = PriceDeck(flat=value, label=f"deck {value:,.0f} USD/oz")
+        try:
+            deck = PriceDeck.flat_price(p["price_deck"])
+        except ValueError as exc:
+            raise UsageError(f"params: price_deck: {exc}, got {p['price_deck']!r}") from None
     return Prices(history, deck, required=bool(text.strip()) or deck is not None)
 
 

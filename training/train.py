@@ -58,6 +58,7 @@ from training.run_logging import (
     log_params_once,
     log_refitted_model,
 )
+from training.sales_backtest import log_sales_scores
 from training.scoring import GUIDANCE
 from training.selection import MIN_YEARS, ProcedureChoice, choose_procedure, evidence_record
 from training.spec import ModelSpec
@@ -304,26 +305,6 @@ def _backtest_and_select(data: Inputs, candidates: dict[str, ModelSpec],
     log_table_csv(expectation, "evaluation/leave_one_year_out.csv")
     log_table_csv(folds, "evaluation/folds.csv")
     return _Selection(result, candidates, choice, score, held, expectation, child_ids)
-
-
-def log_sales_scores(result: BacktestResult, best: str, data: Inputs, seed: int) -> None:
-    """Score the chosen procedure's sales forecast (USD) where the year's sales are known
-    (``training.sales_backtest``) and log it to the active run: ``sales_ape``,
-    ``sales_runrate_ape``, ``sales_ape_ratio``, ``sales_cover80`` (percent) and the table
-    ``backtest/sales.csv``; nothing when no origin has known sales."""
-    import mlflow
-
-    from training.sales_backtest import sales_backtest, sales_scores
-
-    frame = sales_backtest(result.forecasts, data.history, data.periods, data.prices,
-                           data.guidance, model=best, seed=seed)
-    scores = sales_scores(frame)
-    if scores:
-        log_table_csv(frame, "backtest/sales.csv")
-        mlflow.log_metrics(scores)
-        log.info("train: sales of %s at %d quarter-end origins: APE %.1f%% (run-rate %.1f%%), "
-                 "80%% range held %.0f%%", best, int(scores["sales_n_origins"]),
-                 scores["sales_ape"], scores["sales_runrate_ape"], scores["sales_cover80"])
 
 
 def _train(uri: str, data: Inputs, candidates: dict[str, ModelSpec], years: list[int],

@@ -159,9 +159,10 @@ def guidance_command(
     check_coverage(coverage)
     as_of_p = _as_of(as_of, year)
     from models.core.outlook import Prices
+    from models.data.schema import GUIDANCE_METRICS
 
-    if metric not in ("oz", "aueq_oz", "sales_usd"):
-        raise UsageError(f"--metric: expected oz, aueq_oz or sales_usd, got {metric!r}")
+    if metric not in GUIDANCE_METRICS:
+        raise UsageError(f"--metric: expected {', '.join(GUIDANCE_METRICS)}, got {metric!r}")
     rng = _proposed(proposed, proposed_old, metric)
     deck = parse_price_deck(price_deck)
     inputs = load_inputs(data, None, periods, prices)

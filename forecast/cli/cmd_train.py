@@ -10,6 +10,7 @@ from forecast.cli.logs import show_progress
 from forecast.cli.options import MAX_PATHS, MAX_SEED, MIN_PATHS, PricesFile
 from forecast.cli.options import split_values as _split
 from forecast.cli.options import years_option as _years
+from forecast.numbers import count
 from training.selection import LOSS_METRICS
 
 
@@ -63,9 +64,8 @@ def train_command(
     typer.echo(f"run: {result.parent_run_id} (experiment {result.experiment_id}, "
                f"{result.tracking_uri})")
     sel = result.selection
-    n_years = len(sel.years)
-    typer.echo(f"selected: {sel.best} -> {result.spec.label}; evidence: {n_years} "
-               f"year{'' if n_years == 1 else 's'} ({', '.join(map(str, sel.years))}); "
+    typer.echo(f"selected: {sel.best} -> {result.spec.label}; evidence: "
+               f"{count(len(sel.years), 'year')} ({', '.join(map(str, sel.years))}); "
                f"rule: {sel.rule}")
     if result.expectation is not None and len(result.expectation):
         row = result.expectation.iloc[0]

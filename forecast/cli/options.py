@@ -91,7 +91,6 @@ def parse_price_deck(text: str | None):
         DataValidationError: a deck file that is not a valid price table.
     """
     from models.core.price_paths import PriceDeck
-    from models.data.schema import MAX_PRICE_USD
     from models.data.tables import load_prices
 
     if text is None:
@@ -101,10 +100,11 @@ def parse_price_deck(text: str | None):
     except ValueError:
         deck = load_prices(text)
         return PriceDeck(monthly=deck, label=f"deck {text}")
-    if not 0 < value <= MAX_PRICE_USD:
-        raise UsageError(f"--price-deck: expected a price in USD/oz above 0 and at most "
-                         f"{MAX_PRICE_USD:,} (or a file of monthly prices), got {text!r}")
-    return PriceDeck(flat=value, label=f"deck {value:,.0f} USD/oz")
+    try:
+        return PriceDeck.flat_price(value)
+    except ValueError as exc:
+        raise UsageError(f"--price-deck: {exc} (or a file of monthly prices), got "
+                         f"{text!r}") from None
 
 
 def parse_scenario(items: list[str], months: pd.PeriodIndex) -> pd.DataFrame | None:

@@ -16,8 +16,9 @@ from models.core.errors import DataValidationError, UsageError
 from models.core.price_paths import PriceDeck
 from models.core.sales import SalesForecast, forecast_sales
 from models.core.summary import annual_summary, monthly_frame, quarterly_frame, sales_summary
-from models.core.year import OUTPUT_METRICS, YearForecast, guidance_in_force
+from models.core.year import OUTPUT_METRICS, YearForecast, guidance_rows
 from models.data.periods import AUEQ, output_measure
+from models.data.schema import GUIDANCE_METRICS
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ def guidance_at(guidance: pd.DataFrame | None, year: int, as_of: pd.Period,
         given: a range given directly (``--guidance-range``), or None.
         given_metric: its metric: ``oz``, ``aueq_oz`` or ``sales_usd``.
     """
-    if given_metric not in (*OUTPUT_METRICS, SALES_METRIC):
-        raise UsageError(f"guidance metric: expected one of oz, aueq_oz, {SALES_METRIC}, "
+    if given_metric not in GUIDANCE_METRICS:
+        raise UsageError(f"guidance metric: expected one of {', '.join(GUIDANCE_METRICS)}, "
                          f"got {given_metric!r}", option="guidance_metric")
     out = sales = None
     out_metric = None
@@ -84,23 +85,20 @@ def guidance_at(guidance: pd.DataFrame | None, year: int, as_of: pd.Period,
         else:
             out, out_metric = given, given_metric
         return GuidanceInForce(out, out_metric, sales, given_metric)
-    latest: dict[str, pd.Timestamp] = {}
-    if guidance is not None and not guidance.empty:
-        g = guidance.rename(columns={"low_oz": "low", "high_oz": "high"})
-        kinds = g["metric"] if "metric" in g.columns else pd.Series("oz", index=g.index)
-        live = g.loc[(g["year"] == year) & (g["announced"] <= as_of.end_time.normalize())]
-        for m in (*OUTPUT_METRICS, SALES_METRIC):
-            when = live.loc[kinds.reindex(live.index) == m, "announced"]
-            if len(when):
-                latest[m] = when.max()
+    # the latest announcement of each metric; the year is judged on the metric announced
+    # last (sales on a tie), its output guidance on the output metric announced last
+    latest = {row.metric: row for row in guidance_rows(guidance, year, as_of).itertuples()}
     for m in OUTPUT_METRICS:
-        if m in latest and (out_metric is None or latest[m] >= latest[out_metric]):
+        if m in latest and (out_metric is None
+                            or latest[m].announced >= latest[out_metric].announced):
             out_metric = m
     if out_metric is not None:
-        out = guidance_in_force(guidance, year, as_of, out_metric)
+        out = (float(latest[out_metric].low), float(latest[out_metric].high))
     if SALES_METRIC in latest:
-        sales = guidance_in_force(guidance, year, as_of, SALES_METRIC)
-    metric = max(latest, key=lambda m: (latest[m], m == SALES_METRIC)) if latest else None
+        sales = (float(latest[SALES_METRIC].low), float(latest[SALES_METRIC].high))
+    known = [m for m in latest if m in GUIDANCE_METRICS]
+    metric = max(known, key=lambda m: (latest[m].announced, m == SALES_METRIC)) \
+        if known else None
     return GuidanceInForce(out, out_metric, sales, metric)
 
 

@@ -17,6 +17,7 @@ price history does not reach is an error naming it, asking for ``--prices`` or a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,22 @@ class PriceDeck:
     flat: float | None = None
     monthly: pd.Series | None = None
     label: str = ""
+
+    @classmethod
+    def flat_price(cls, value: float) -> PriceDeck:
+        """A flat deck of ``value`` USD/oz for every month after as-of.
+
+        Raises:
+            ValueError: not a finite price above 0 and at most ``MAX_PRICE_USD`` (the
+                message says what was expected).
+        """
+        from models.data.schema import MAX_PRICE_USD
+
+        value = float(value)
+        if not (math.isfinite(value) and 0 < value <= MAX_PRICE_USD):
+            raise ValueError(f"expected a price in USD/oz above 0 and at most "
+                             f"{MAX_PRICE_USD:,}")
+        return cls(flat=value, label=f"deck {value:,.0f} USD/oz")
 
     def price(self, month: pd.Period) -> float:
         """The deck's price of ``month`` (USD/oz).

@@ -31,9 +31,9 @@ from models.core.year import YearForecast
 from models.data.periods import (
     PRODUCED,
     SALES,
-    anchor_labels,
     cumulative_anchors,
     cut_periods_at,
+    year_anchors,
 )
 
 #: spread of the log sales ratio of one quarter without a history of the plant's own (the
@@ -206,8 +206,7 @@ def forecast_sales(yf: YearForecast, history: pd.DataFrame | None,
     pp = year_price_paths(prices, yf.year, yf.as_of, n_paths, seed, deck)
     ratio = sales_ratio(history, periods, prices, yf.as_of)
     n_known = yf.months_actual
-    anchors = cumulative_anchors(None, cut_periods_at(periods, yf.as_of), SALES).get(
-        yf.year, {0: 0.0}) if periods is not None else {0: 0.0}
+    anchors, labels = year_anchors(None, cut_periods_at(periods, yf.as_of), yf.year, SALES)
     published = max(m for m in anchors if m <= n_known)
     value = yf.month_paths * pp.paths
     rng = np.random.default_rng([seed, RATIO_STREAM])
@@ -222,6 +221,5 @@ def forecast_sales(yf: YearForecast, history: pd.DataFrame | None,
     ytd = float(month_paths[:, :n_known].sum(axis=1).mean())
     source = ("none" if n_known == 0 else "periods" if published == n_known
               else "mixed" if published else "oz_x_price")
-    spans = (anchor_labels(None, cut_periods_at(periods, yf.as_of), yf.year, published,
-                           SALES) if published else ())
+    spans = labels.get(published, ()) if published else ()
     return SalesForecast(yf.year, yf.months, month_paths, pp, ratio, ytd, source, spans)

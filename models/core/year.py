@@ -214,6 +214,21 @@ def forecast_year(model: ForecastModel, history: pd.DataFrame, as_of: pd.Period,
 OUTPUT_METRICS = ("oz", "aueq_oz")
 
 
+def guidance_rows(guidance: pd.DataFrame | None, year: int, as_of: pd.Period
+                  ) -> pd.DataFrame:
+    """The guidance announcements for ``year`` made by the end of ``as_of``, oldest first
+    (file order among the same day), with a ``low`` and ``high``: columns ``metric, low,
+    high, announced`` (a frame with the older ``low_oz``/``high_oz`` and no ``metric``
+    reads as ounces); empty when there are none."""
+    if guidance is None or guidance.empty:
+        return pd.DataFrame(columns=["metric", "low", "high", "announced"])
+    g = guidance.rename(columns={"low_oz": "low", "high_oz": "high"})
+    if "metric" not in g.columns:
+        g = g.assign(metric="oz")
+    g = g.loc[(g["year"] == year) & (g["announced"] <= as_of.end_time.normalize())]
+    return g.dropna(subset=["low", "high"]).sort_values("announced", kind="stable")
+
+
 def guidance_in_force(guidance: pd.DataFrame | None, year: int, as_of: pd.Period,
                       metric: str | tuple[str, ...] = OUTPUT_METRICS
                       ) -> tuple[float, float] | None:
@@ -221,8 +236,7 @@ def guidance_in_force(guidance: pd.DataFrame | None, year: int, as_of: pd.Period
 
     Args:
         guidance: the guidance frame (``models.data.tables.load_guidance``: ``year, metric,
-            low, high, announced``; a frame with the older ``low_oz``/``high_oz`` and no
-            ``metric`` reads as ounces).
+            low, high, announced``; see ``guidance_rows`` for older frames).
         year: the target year.
         as_of: the last known month.
         metric: the metric (or metrics) wanted: by default the year's output, in oz or
@@ -232,15 +246,10 @@ def guidance_in_force(guidance: pd.DataFrame | None, year: int, as_of: pd.Period
         The latest announcement on or before the last day of the as-of month wins (a
         revision replaces the original).
     """
-    if guidance is None or guidance.empty:
-        return None
-    g = guidance.rename(columns={"low_oz": "low", "high_oz": "high"})
     metrics = (metric,) if isinstance(metric, str) else metric
-    kinds = g["metric"] if "metric" in g.columns else pd.Series("oz", index=g.index)
-    g = g.loc[(g["year"] == year) & kinds.isin(metrics)
-              & (g["announced"] <= as_of.end_time.normalize())]
-    g = g.dropna(subset=["low", "high"])
+    g = guidance_rows(guidance, year, as_of)
+    g = g.loc[g["metric"].isin(metrics)]
     if g.empty:
         return None
-    row = g.sort_values("announced", kind="stable").iloc[-1]
+    row = g.iloc[-1]
     return float(row["low"]), float(row["high"])

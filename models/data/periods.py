@@ -232,12 +232,14 @@ def cumulative_anchors(history: pd.DataFrame | None, periods: pd.DataFrame | Non
     return _derive(history, periods, metric).anchors
 
 
-def anchor_labels(history: pd.DataFrame | None, periods: pd.DataFrame | None, year: int,
-                  month: int, metric: str = PRODUCED) -> tuple[str, ...]:
-    """The published figures the cumulative of ``metric`` at month end ``month`` of
-    ``year`` was formed from (``2017Q1``, ``2017-01..2017-06``), empty when unknown."""
-    origin = _derive(history, periods, metric).origin.get(year, {})
-    return tuple(dict.fromkeys(s.label for s in origin.get(month, ())))
+def year_anchors(history: pd.DataFrame | None, periods: pd.DataFrame | None, year: int,
+                 metric: str = PRODUCED) -> tuple[dict[int, float], dict[int, tuple[str, ...]]]:
+    """The known cumulative of ``metric`` at month ends of ``year`` ({0: 0.0} at least) and,
+    for each, the published figures it was formed from (``2017Q1``, ``2017-01..2017-06``)."""
+    d = _derive(history, periods, metric)
+    origin = d.origin.get(year, {})
+    labels = {m: tuple(dict.fromkeys(s.label for s in spans)) for m, spans in origin.items()}
+    return d.anchors.get(year, {0: 0.0}), labels
 
 
 def check_nesting(history: pd.DataFrame | None, periods: pd.DataFrame | None) -> None:
